@@ -1,0 +1,130 @@
+#include "runtime/engine.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "runtime/coroutine.hpp"
+#include "runtime/embedded.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/scheduler.hpp"
+
+namespace mw {
+
+// Watches SIGINT/SIGTERM on a helper thread with its own io_context, and posts to the engine:
+// the engine's loop then has no pending signal wait that would keep the process alive.
+struct Engine::SignalWatcher {
+  boost::asio::io_context io{1};
+  boost::asio::signal_set signals{io, SIGINT, SIGTERM};
+  std::thread thread;
+  int count = 0;
+
+  explicit SignalWatcher(Engine& engine) {
+    arm(engine);
+    thread = std::thread([this] { io.run(); });
+  }
+  ~SignalWatcher() {
+    io.stop();
+    if (thread.joinable()) thread.join();
+  }
+  void arm(Engine& engine) {
+    signals.async_wait([this, &engine](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (++count > 1) std::_Exit(128 + sig);  // second signal: exit at once
+      boost::asio::post(engine.io(), [&engine, sig] { engine.shutdown(sig); });
+      arm(engine);
+    });
+  }
+};
+
+Engine::Engine() : L_(luaL_newstate()) {
+  if (!L_) {
+    std::fprintf(stderr, "moonwire: cannot create Lua state: not enough memory\n");
+    std::exit(1);
+  }
+  *static_cast<Engine**>(lua_getextraspace(L_)) = this;
+  scheduler_ = std::make_unique<Scheduler>(*this);
+  luaL_openlibs(L_);
+  open_runtime(L_);
+  open_stdlib(L_);
+}
+
+Engine::~Engine() {
+  signals_.reset();
+  lua_close(L_);
+}
+
+void Engine::watch_signals() {
+  if (!signals_) signals_ = std::make_unique<SignalWatcher>(*this);
+}
+
+int Engine::run_main(int nargs) {
+  Task* t = scheduler_->spawn(L_, nargs, true);
+  t->is_main = true;
+  lua_pop(L_, 1);
+  run_loop();
+  return exit_code();
+}
+
+void Engine::run_loop() {
+  if (forced_exit_ >= 0) return;
+  io_.restart();
+  io_.run();
+}
+
+void Engine::request_exit(int code) {
+  forced_exit_ = code;
+  io_.stop();
+}
+
+int Engine::exit_code() const {
+  if (forced_exit_ >= 0) return forced_exit_;
+  if (shutdown_signal_) return 128 + shutdown_signal_;
+  return failed_ ? 1 : 0;
+}
+
+uint64_t Engine::add_shutdown_hook(Hook h) {
+  uint64_t id = next_hook_id_++;
+  shutdown_hooks_.emplace(id, std::move(h));
+  return id;
+}
+
+void Engine::remove_shutdown_hook(uint64_t id) { shutdown_hooks_.erase(id); }
+
+void Engine::shutdown(int signal_number) {
+  if (shutdown_signal_) return;
+  shutdown_signal_ = signal_number;
+  auto hooks = std::move(shutdown_hooks_);
+  shutdown_hooks_.clear();
+  for (auto& [id, hook] : hooks) hook();
+  scheduler_->cancel_all();
+}
+
+// --- runtime library -------------------------------------------------------------------------
+
+static int embedded_source(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  const EmbeddedModule* m = find_embedded(name);
+  if (!m) return 0;
+  lua_pushlstring(L, m->source, m->size);
+  return 1;
+}
+
+void open_runtime(lua_State* L) {
+  open_errors(L);
+  open_task_type(L);
+  open_coroutine(L);
+  // The prelude (stdlib/lua/_prelude.lua) installs the yieldable require and the searcher for
+  // embedded modules; it receives the accessor for embedded sources.
+  const EmbeddedModule* prelude = find_embedded("_prelude");
+  if (!prelude || luaL_loadbuffer(L, prelude->source, prelude->size, "=[moonwire prelude]") != LUA_OK) {
+    std::fprintf(stderr, "moonwire: broken prelude: %s\n", prelude ? lua_tostring(L, -1) : "missing");
+    std::exit(1);
+  }
+  lua_pushcfunction(L, embedded_source);
+  lua_call(L, 1, 0);
+}
+
+}  // namespace mw

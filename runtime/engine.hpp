@@ -1,0 +1,72 @@
+#pragma once
+// The engine: one lua_State and one io_context on one thread. Knows Lua and Asio, no protocol.
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "runtime/lua.hpp"
+
+namespace mw {
+
+class Scheduler;
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  static Engine& of(lua_State* L) { return **static_cast<Engine**>(lua_getextraspace(L)); }
+
+  lua_State* L() const { return L_; }
+  boost::asio::io_context& io() { return io_; }
+  Scheduler& scheduler() { return *scheduler_; }
+
+  // Runs the function at the top of the main thread's stack (with `nargs` arguments above it)
+  // as the main task, then the event loop until no task, timer or listener remains.
+  // Returns the process exit code.
+  int run_main(int nargs);
+  // Runs the event loop until no work remains (used by run_main and the REPL).
+  void run_loop();
+
+  // Exit policy.
+  void note_uncaught_failure() { failed_ = true; }
+  bool failed() const { return failed_; }
+  void request_exit(int code);  // os.exit(n) from inside a task
+  int exit_code() const;
+
+  // Graceful shutdown (SIGINT/SIGTERM): closes listeners and WebSockets via their hooks, then
+  // cancels every task. Hooks are registered by modules; the returned id removes one.
+  using Hook = std::function<void()>;
+  uint64_t add_shutdown_hook(Hook h);
+  void remove_shutdown_hook(uint64_t id);
+  void shutdown(int signal_number);
+  bool shutting_down() const { return shutdown_signal_ != 0; }
+
+  // Signals are watched on a helper thread that only posts to this engine's loop, so a watched
+  // signal never keeps the process alive on its own.
+  void watch_signals();
+
+ private:
+  lua_State* L_;
+  boost::asio::io_context io_{1};
+  std::unique_ptr<Scheduler> scheduler_;
+  std::map<uint64_t, Hook> shutdown_hooks_;
+  uint64_t next_hook_id_ = 1;
+  bool failed_ = false;
+  int forced_exit_ = -1;
+  int shutdown_signal_ = 0;
+  struct SignalWatcher;
+  std::unique_ptr<SignalWatcher> signals_;
+};
+
+// Opens the standard Lua libraries, the runtime replacements (coroutine, require) and every
+// stdlib module (globals and package.preload). Called by Engine's constructor.
+void open_runtime(lua_State* L);
+void open_stdlib(lua_State* L);
+
+}  // namespace mw

@@ -1,0 +1,150 @@
+#include "runtime/repl.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <termios.h>
+#include <thread>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "runtime/embedded.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/suspend.hpp"
+
+namespace mw {
+
+namespace {
+
+// Reads lines on its own thread; each request is answered by posting to the engine's loop.
+struct LineReader {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool requested = false;
+  std::string prompt;
+  bool tty = false;
+  std::string history_file;
+  // Main-thread side.
+  OpPtr pending;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
+  Engine* engine = nullptr;
+
+  void run() {
+    for (;;) {
+      std::string p;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [this] { return requested; });
+        requested = false;
+        p = prompt;
+      }
+      std::optional<std::string> line = read_one(p);
+      boost::asio::post(engine->io(), [this, line = std::move(line)] { deliver(line); });
+      if (!line) return;
+    }
+  }
+
+  std::optional<std::string> read_one(const std::string& p) {
+    if (tty) {
+      char* s = ::readline(p.c_str());
+      if (!s) return std::nullopt;
+      std::string line(s);
+      std::free(s);
+      return line;
+    }
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    return line;
+  }
+
+  void deliver(const std::optional<std::string>& line) {
+    guard.reset();
+    OpPtr op = std::move(pending);
+    if (!op || !op->active()) return;
+    op->resume([&](lua_State* L) {
+      if (line)
+        lua_pushlstring(L, line->data(), line->size());
+      else
+        lua_pushnil(L);
+    });
+  }
+};
+
+LineReader* g_reader = nullptr;
+struct termios g_saved_termios;
+bool g_termios_saved = false;
+
+void restore_terminal() {
+  if (g_termios_saved) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+  if (g_reader && g_reader->tty && !g_reader->history_file.empty()) write_history(g_reader->history_file.c_str());
+}
+
+LineReader& reader(lua_State* L) {
+  if (!g_reader) {
+    g_reader = new LineReader();  // lives until exit: its thread may still block in readline
+    g_reader->engine = &Engine::of(L);
+    g_reader->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (g_reader->tty) {
+      g_termios_saved = tcgetattr(STDIN_FILENO, &g_saved_termios) == 0;
+      using_history();
+      if (const char* home = std::getenv("HOME")) {
+        g_reader->history_file = std::string(home) + "/.moonwire_history";
+        read_history(g_reader->history_file.c_str());
+      }
+    }
+    std::atexit(restore_terminal);
+    std::thread([r = g_reader] { r->run(); }).detach();
+  }
+  return *g_reader;
+}
+
+int repl_readline(lua_State* L) {
+  const char* prompt = luaL_optstring(L, 1, "> ");
+  LineReader& r = reader(L);
+  return suspend(L, "readline", -1, [&](const OpPtr& op) {
+    r.pending = op;
+    r.guard.emplace(r.engine->io().get_executor());  // a waiting prompt keeps the process alive
+    op->on_abandon([&r] { r.guard.reset(); });
+    {
+      std::lock_guard lock(r.mutex);
+      r.prompt = prompt;
+      r.requested = true;
+    }
+    r.cv.notify_one();
+  });
+}
+
+int repl_add_history(lua_State* L) {
+  const char* line = luaL_checkstring(L, 1);
+  if (g_reader && g_reader->tty && *line) add_history(line);
+  return 0;
+}
+
+}  // namespace
+
+void push_repl(lua_State* L) {
+  const EmbeddedModule* m = find_embedded("_repl");
+  if (!m || luaL_loadbuffer(L, m->source, m->size, "=[moonwire repl]") != LUA_OK) lua_error(L);
+  lua_pushcfunction(L, repl_readline);
+  lua_pushcfunction(L, repl_add_history);
+  lua_pushboolean(L, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+  lua_pushstring(L, LUA_RELEASE);
+  // The loop receives (readline, add_history, is_tty, lua_release) through a wrapper closure.
+  lua_pushcclosure(
+      L,
+      [](lua_State* L) -> int {
+        for (int i = 1; i <= 5; ++i) lua_pushvalue(L, lua_upvalueindex(i));
+        lua_callk(L, 4, 0, 0, [](lua_State*, int, lua_KContext) { return 0; });
+        return 0;
+      },
+      5);
+}
+
+}  // namespace mw

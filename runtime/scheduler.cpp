@@ -1,0 +1,211 @@
+#include "runtime/scheduler.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cstdio>
+
+#include "runtime/engine.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/suspend.hpp"
+
+namespace mw {
+
+Scheduler::~Scheduler() = default;
+
+Task* Scheduler::check_task(lua_State* L, int idx) { return static_cast<Task*>(luaL_checkudata(L, idx, kTaskType)); }
+
+Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
+  luaL_checktype(L, -(nargs + 1), LUA_TFUNCTION);
+  lua_State* T = lua_newthread(L);
+  Task* t = new_object<Task>(L, kTaskType, 1);
+  lua_pushvalue(L, -2);
+  lua_setiuservalue(L, -2, 1);  // the task object keeps its thread alive
+  // Stack: fn args... thread task  ->  thread task fn args...
+  lua_rotate(L, -(nargs + 3), 2);
+  lua_xmove(L, T, nargs + 1);
+  lua_remove(L, -2);
+  t->id = next_id_++;
+  t->thread = T;
+  t->nargs = nargs;
+  lua_pushvalue(L, -1);
+  t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
+  live_.insert(t);
+  if (start_now)
+    resume(t);
+  else
+    post_wake(t);
+  return t;
+}
+
+void Scheduler::wake(Task* t) {
+  if (depth_ > 0)
+    post_wake(t);
+  else
+    resume(t);
+}
+
+void Scheduler::post_wake(Task* t) {
+  t->status = TaskStatus::ready;
+  boost::asio::post(engine_.io(), [this, t] { resume(t); });
+}
+
+void Scheduler::resume(Task* t) {
+  if (t->finished()) return;
+  Task* prev = current_;
+  current_ = t;
+  ++depth_;
+  ++switches_;
+  t->status = TaskStatus::running;
+  int nargs = t->started ? 0 : t->nargs;
+  t->started = true;
+  int nres = 0;
+  int status = lua_resume(t->thread, nullptr, nargs, &nres);
+  --depth_;
+  current_ = prev;
+  if (status == LUA_YIELD) {
+    bool io = is_io_yield(t->thread, nres);
+    lua_pop(t->thread, nres);
+    if (io) {
+      t->status = TaskStatus::waiting;
+    } else {
+      post_wake(t);  // a plain coroutine.yield at the top of a task: give others a turn
+    }
+    return;
+  }
+  finish(t, status, nres);
+}
+
+void Scheduler::finish(Task* t, int status, int nres) {
+  lua_State* T = t->thread;
+  if (status == LUA_OK) {
+    int base = lua_gettop(T) - nres;
+    lua_createtable(T, nres, 1);
+    for (int i = 1; i <= nres; ++i) {
+      lua_pushvalue(T, base + i);
+      lua_rawseti(T, -2, i);
+    }
+    lua_pushinteger(T, nres);
+    lua_setfield(T, -2, "n");
+    t->results = luaL_ref(T, LUA_REGISTRYINDEX);
+    lua_settop(T, 0);
+    t->status = TaskStatus::done;
+  } else {
+    std::string_view code = error_code_of(T, -1);
+    bool cancelled = code == kCancelled && t->cancel_requested_ever;
+    t->status = cancelled ? TaskStatus::cancelled : TaskStatus::failed;
+    if (t->joiners.empty() && !cancelled) report_failure(t);
+    lua_pushvalue(T, -1);
+    t->results = luaL_ref(T, LUA_REGISTRYINDEX);
+    lua_resetthread(T);  // runs pending __close handlers
+    lua_settop(T, 0);
+  }
+  live_.erase(t);
+  auto joiners = std::move(t->joiners);
+  int results = t->results;
+  bool ok = t->status == TaskStatus::done;
+  for (auto& op : joiners) {
+    if (ok) {
+      op->resume([results](lua_State* L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, results);
+        lua_getfield(L, -1, "n");
+        int n = static_cast<int>(lua_tointeger(L, -1));
+        lua_pop(L, 1);
+        luaL_checkstack(L, n, "too many results");
+        for (int i = 1; i <= n; ++i) lua_rawgeti(L, -i, i);
+        lua_remove(L, -(n + 1));
+      });
+    } else {
+      op->fail_with([results](lua_State* L) { lua_rawgeti(L, LUA_REGISTRYINDEX, results); });
+    }
+  }
+  // Last: the task object may now be collected if nobody else holds it.
+  luaL_unref(T, LUA_REGISTRYINDEX, t->anchor);
+  t->anchor = LUA_NOREF;
+}
+
+void Scheduler::report_failure(Task* t) {
+  lua_State* T = t->thread;
+  lua_State* L = engine_.L();
+  const char* msg = luaL_tolstring(T, -1, nullptr);
+  luaL_traceback(L, T, msg, 0);
+  lua_pop(T, 1);
+  if (t->is_main)
+    std::fprintf(stderr, "moonwire: %s\n", lua_tostring(L, -1));
+  else
+    std::fprintf(stderr, "moonwire: task %llu failed: %s\n", static_cast<unsigned long long>(t->id),
+                 lua_tostring(L, -1));
+  std::fflush(stderr);
+  lua_pop(L, 1);
+  engine_.note_uncaught_failure();
+}
+
+bool Scheduler::cancel(Task* t) {
+  if (t->finished()) return false;
+  t->cancel_requested = true;
+  t->cancel_requested_ever = true;
+  if (t->status == TaskStatus::waiting && t->op) {
+    t->cancel_requested = false;
+    OpPtr op = t->op;
+    op->abandon(kCancelled, std::string("task cancelled (in ") + op->what() + ")");
+  }
+  return true;
+}
+
+void Scheduler::cancel_all() {
+  std::vector<Task*> tasks(live_.begin(), live_.end());
+  for (Task* t : tasks)
+    if (live_.count(t)) cancel(t);
+}
+
+void Scheduler::forget(Task* t) { live_.erase(t); }
+
+}  // namespace mw
+
+namespace mw {
+
+Task::~Task() = default;
+
+static int task_gc(lua_State* L) {
+  Task* t = static_cast<Task*>(luaL_checkudata(L, 1, kTaskType));
+  if (t->results != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
+  Engine::of(L).scheduler().forget(t);
+  t->~Task();
+  return 0;
+}
+
+static const char* status_name(TaskStatus s) {
+  switch (s) {
+    case TaskStatus::running:
+      return "running";
+    case TaskStatus::ready:
+    case TaskStatus::waiting:
+      return "suspended";
+    case TaskStatus::done:
+      return "done";
+    case TaskStatus::failed:
+      return "failed";
+    case TaskStatus::cancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+const char* task_status_name(const Task* t) { return status_name(t->status); }
+
+static int task_tostring(lua_State* L) {
+  Task* t = Scheduler::check_task(L, 1);
+  lua_pushfstring(L, "task %I (%s)", static_cast<lua_Integer>(t->id), status_name(t->status));
+  return 1;
+}
+
+void open_task_type(lua_State* L) {
+  luaL_newmetatable(L, kTaskType);
+  lua_pushcfunction(L, task_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, task_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "task");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
+}  // namespace mw

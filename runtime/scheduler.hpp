@@ -1,0 +1,83 @@
+#pragma once
+// Tasks: Lua threads run by the event loop. spawn, resume, join, cancel.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "runtime/lua.hpp"
+
+namespace mw {
+
+class Engine;
+class Op;
+
+enum class TaskStatus { ready, running, waiting, done, failed, cancelled };
+
+struct Task {
+  uint64_t id = 0;
+  lua_State* thread = nullptr;
+  int anchor = LUA_NOREF;   // registry ref to the task object while the task is alive
+  int results = LUA_NOREF;  // registry ref: {n=..., ...} results, or the error value
+  TaskStatus status = TaskStatus::ready;
+  bool started = false;
+  bool cancel_requested = false;       // deliver "cancelled" at the next suspension
+  bool cancel_requested_ever = false;  // a "cancelled" death is then not a failure
+  bool is_main = false;
+  int nargs = 0;
+  int sync_streak = 0;  // consecutive calls completed without a real suspension
+  std::shared_ptr<Op> op;  // current suspension
+  std::vector<std::shared_ptr<Op>> joiners;
+
+  bool finished() const { return status >= TaskStatus::done; }
+  ~Task();
+};
+
+inline constexpr const char* kTaskType = "moonwire.task";
+
+class Scheduler {
+ public:
+  explicit Scheduler(Engine& engine) : engine_(engine) {}
+  ~Scheduler();
+
+  // Creates a task for the function at stack index -(nargs+1) of L and its nargs arguments
+  // (all popped), pushes the task object, and runs it at once until its first suspension.
+  Task* spawn(lua_State* L, int nargs, bool start_now = true);
+
+  // Resumes a waiting task: directly when called from the event loop, posted when called
+  // from inside running Lua code.
+  void wake(Task* t);
+  void post_wake(Task* t);
+
+  // Requests cancellation: a waiting task gets a "cancelled" error at its suspension point;
+  // a running or ready task gets it at its next one.
+  bool cancel(Task* t);
+  void cancel_all();
+
+  Task* current() const { return current_; }
+  bool in_lua() const { return depth_ > 0; }
+  size_t live_tasks() const { return live_.size(); }
+  uint64_t switches() const { return switches_; }
+
+  // The task object (userdata) for `t`, pushed onto L (only while it is alive or referenced).
+  static Task* check_task(lua_State* L, int idx);
+  void forget(Task* t);  // the task object is being collected
+
+ private:
+  void resume(Task* t);
+  void finish(Task* t, int status, int nres);
+  void report_failure(Task* t);
+
+  Engine& engine_;
+  Task* current_ = nullptr;
+  int depth_ = 0;
+  uint64_t next_id_ = 1;
+  uint64_t switches_ = 0;
+  std::unordered_set<Task*> live_;
+};
+
+void open_task_type(lua_State* L);
+const char* task_status_name(const Task* t);
+
+}  // namespace mw

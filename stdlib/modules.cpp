@@ -1,0 +1,37 @@
+// The registry of stdlib modules: each is a global and require-able by its name.
+#include "stdlib/modules.hpp"
+
+#include "runtime/engine.hpp"
+
+namespace mw {
+
+struct ModuleEntry {
+  const char* name;
+  lua_CFunction open;
+  bool global;
+};
+
+static const ModuleEntry kModules[] = {
+    {"task", open_task, true},   {"time", open_time, true}, {"timers", open_timers, false},
+    {"json", open_json, true},   {"net", open_net, true},
+};
+
+void open_stdlib(lua_State* L) {
+  for (const auto& m : kModules) {
+    luaL_requiref(L, m.name, m.open, m.global);
+    lua_pop(L, 1);
+  }
+  // `http` is net.http, also as a global and a module.
+  lua_getglobal(L, "net");
+  if (lua_getfield(L, -1, "http") == LUA_TTABLE) {
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "http");
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "http");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+}
+
+}  // namespace mw

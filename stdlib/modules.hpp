@@ -1,0 +1,11 @@
+#pragma once
+// Every stdlib module's opener. Each pushes its module table (or nothing for globals-only).
+#include "runtime/lua.hpp"
+
+namespace mw {
+int open_task(lua_State* L);
+int open_time(lua_State* L);
+int open_timers(lua_State* L);  // setTimeout/setInterval/clearTimeout/clearInterval globals
+int open_json(lua_State* L);
+int open_net(lua_State* L);
+}  // namespace mw

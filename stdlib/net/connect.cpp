@@ -1,0 +1,55 @@
+#include "stdlib/net/connect.hpp"
+
+#include <boost/asio/connect.hpp>
+
+#include "runtime/errors.hpp"
+
+namespace mw::net {
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  auto a = ep.address();
+  std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+static std::string host_port(const std::string& host, uint16_t port) {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+static void connect_direct(boost::asio::io_context& io, std::shared_ptr<tcp::socket> sock, const std::string& host,
+                           uint16_t port, ConnectDone done) {
+  auto on_connected = [sock, host, port, done](const boost::system::error_code& ec, const tcp::endpoint&) {
+    if (ec) return done({error_code_name(ec), "connect to " + host_port(host, port) + ": " + error_text(ec)});
+    done({});
+  };
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(host, ec);
+  if (!ec) {
+    std::vector<tcp::endpoint> eps{tcp::endpoint(addr, port)};
+    boost::asio::async_connect(*sock, eps, on_connected);
+    return;
+  }
+  auto resolver = std::make_shared<tcp::resolver>(io);
+  resolver->async_resolve(host, std::to_string(port),
+                          [resolver, sock, host, done, on_connected](const boost::system::error_code& ec,
+                                                                     tcp::resolver::results_type results) {
+                            if (ec) return done({error_code_name(ec), "cannot resolve '" + host + "': " + error_text(ec)});
+                            boost::asio::async_connect(*sock, results, on_connected);
+                          });
+}
+
+void async_connect(boost::asio::io_context& io, std::shared_ptr<tcp::socket> sock, const std::string& host,
+                   uint16_t port, const std::optional<ProxySpec>& proxy, ConnectDone done) {
+  if (!proxy) return connect_direct(io, sock, host, port, std::move(done));
+  ProxySpec p = *proxy;
+  connect_direct(io, sock, p.host, p.port, [sock, p, host, port, done](ConnectError err) {
+    if (err) {
+      err.message = "proxy " + err.message;
+      return done(err);
+    }
+    async_proxy_tunnel(sock, p, host, port, done);
+  });
+}
+
+}  // namespace mw::net

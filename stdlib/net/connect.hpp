@@ -1,0 +1,50 @@
+#pragma once
+// Outgoing TCP connections shared by net.tcp, net.ws and net.http: resolve (never blocking the
+// loop), try every address, optionally through a proxy (HTTP CONNECT, SOCKS5).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "runtime/lua.hpp"
+
+namespace mw::net {
+
+using tcp = boost::asio::ip::tcp;
+
+// A failure: code ("ECONNREFUSED", "ENOTFOUND", "EPROXY", ...) and message; empty code = success.
+struct ConnectError {
+  std::string code;
+  std::string message;
+  explicit operator bool() const { return !code.empty(); }
+};
+using ConnectDone = std::function<void(ConnectError)>;
+
+struct ProxySpec {
+  std::string scheme;  // "http", "socks5" (local DNS), "socks5h" (DNS at the proxy)
+  std::string host;
+  uint16_t port = 0;
+  std::string user;
+  std::string password;
+};
+
+// Connects `sock` to host:port (directly, or to the proxy and then through its tunnel).
+// The caller abandons the attempt by closing the socket.
+void async_connect(boost::asio::io_context& io, std::shared_ptr<tcp::socket> sock, const std::string& host,
+                   uint16_t port, const std::optional<ProxySpec>& proxy, ConnectDone done);
+
+// Implemented in proxy.cpp.
+// Parses "http://[user:pass@]host:port", "socks5://...", "socks5h://..."; false + error if bad.
+bool parse_proxy_url(std::string_view url, ProxySpec& out, std::string& error);
+// On a socket connected to the proxy: establishes the tunnel to host:port.
+void async_proxy_tunnel(std::shared_ptr<tcp::socket> sock, const ProxySpec& proxy, const std::string& host,
+                        uint16_t port, ConnectDone done);
+// Reads opts.proxy (a URL string, or false/nil for none) of the options table at opts_idx.
+std::optional<ProxySpec> read_proxy_option(lua_State* L, int opts_idx);
+
+// "1.2.3.4:80" / "[::1]:80"
+std::string endpoint_string(const tcp::endpoint& ep);
+
+}  // namespace mw::net

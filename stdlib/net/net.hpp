@@ -1,0 +1,8 @@
+#pragma once
+// Openers of the net.* submodules (each pushes its table).
+#include "runtime/lua.hpp"
+
+namespace mw::net {
+int open_tcp(lua_State* L);
+int resolve(lua_State* L);  // net.resolve
+}  // namespace mw::net

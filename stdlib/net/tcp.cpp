@@ -1,0 +1,891 @@
+// net.tcp (CopperMoon API): connect, listen, accept; read/read_line/read_all/write/... on
+// connections; TLS clients and servers, starttls. One reader at a time per connection; writers
+// are queued and never interleave; write returns once the kernel has the data.
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <deque>
+
+#include "runtime/engine.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/suspend.hpp"
+#include "stdlib/net/connect.hpp"
+#include "stdlib/net/net.hpp"
+#include "stdlib/net/tls.hpp"
+
+namespace mw::net {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using error_code = boost::system::error_code;
+using TlsStream = ssl::stream<tcp::socket>;
+
+static constexpr const char* kConnType = "moonwire.tcp.conn";
+static constexpr const char* kServerType = "moonwire.tcp.server";
+static constexpr size_t kReadChunk = 64 * 1024;
+static constexpr size_t kTlsChunk = 16 * 1024;
+static constexpr size_t kDefaultReadSize = 4096;
+static constexpr size_t kDefaultMaxLine = 1024 * 1024;
+
+enum class ReadKind { some, line, all, exact };
+struct ReadReq {
+  ReadKind kind = ReadKind::some;
+  size_t n = 0;  // some: max bytes; exact: bytes; line: max line length
+};
+
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  explicit Conn(tcp::socket s) : sock_(std::move(s)) {
+    error_code ec;
+    sock_.non_blocking(true, ec);
+    auto peer = sock_.remote_endpoint(ec);
+    if (!ec) peer_ = endpoint_string(peer);
+    auto local = sock_.local_endpoint(ec);
+    if (!ec) local_ = endpoint_string(local);
+  }
+
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : sock_; }
+  bool is_tls() const { return tls_ != nullptr; }
+  bool closed() const { return closed_; }
+  const std::string& peer() const { return peer_; }
+  const std::string& local() const { return local_; }
+  int64_t timeout_ms = -1;
+  std::string host;  // the name this connection was opened to (TLS verification)
+
+  // --- reading ---
+  bool reader_busy() const { return reader_ && reader_->active(); }
+  size_t avail() const { return rbuf_.size() - rpos_; }
+  bool has_error() const { return !err_code_.empty(); }
+  const std::string& err_code() const { return err_code_; }
+  const std::string& err_msg() const { return err_msg_; }
+
+  // 1: the request can be answered now; 0: more data needed; -1: error (err_code/err_msg).
+  int check(const ReadReq& r) {
+    switch (r.kind) {
+      case ReadKind::some:
+        return avail() > 0 || eof_ ? 1 : 0;
+      case ReadKind::all:
+        return eof_ ? 1 : 0;
+      case ReadKind::exact:
+        if (avail() >= r.n) return 1;
+        if (eof_) return set_error("EOF", "connection closed after " + std::to_string(avail()) + " of " +
+                                              std::to_string(r.n) + " bytes"), -1;
+        return 0;
+      case ReadKind::line: {
+        auto pos = rbuf_.find('\n', rpos_ + scan_);
+        if (pos != std::string::npos) return 1;
+        scan_ = avail();
+        if (eof_) return 1;
+        if (avail() > r.n) return set_error("ELINE", "line longer than " + std::to_string(r.n) + " bytes"), -1;
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  // Pushes the answer to `r` (check(r) == 1) and consumes it from the buffer.
+  void produce(lua_State* L, const ReadReq& r) {
+    const char* base = rbuf_.data() + rpos_;
+    size_t take = 0;
+    switch (r.kind) {
+      case ReadKind::some:
+        if (avail() == 0) return lua_pushnil(L);
+        take = std::min(r.n, avail());
+        lua_pushlstring(L, base, take);
+        break;
+      case ReadKind::all:
+        take = avail();
+        lua_pushlstring(L, base, take);
+        break;
+      case ReadKind::exact:
+        take = r.n;
+        lua_pushlstring(L, base, take);
+        break;
+      case ReadKind::line: {
+        auto pos = rbuf_.find('\n', rpos_ + scan_);
+        if (pos == std::string::npos) {  // EOF: the last line has no newline
+          if (avail() == 0) return lua_pushnil(L);
+          take = avail();
+          lua_pushlstring(L, base, take);
+          break;
+        }
+        size_t len = pos - rpos_;
+        take = len + 1;
+        if (len > 0 && base[len - 1] == '\r') --len;
+        lua_pushlstring(L, base, len);
+        break;
+      }
+    }
+    rpos_ += take;
+    scan_ = 0;
+    if (rpos_ == rbuf_.size()) {
+      rbuf_.clear();
+      rpos_ = 0;
+    }
+  }
+
+  // Plain sockets: takes what the kernel has now, without waiting.
+  void read_now() {
+    if (tls_ || eof_ || has_error() || closed_) return;
+    compact();
+    size_t old = rbuf_.size();
+    rbuf_.resize(old + kReadChunk);
+    error_code ec;
+    size_t n = sock_.read_some(asio::buffer(rbuf_.data() + old, kReadChunk), ec);
+    rbuf_.resize(old + n);
+    if (ec == asio::error::eof)
+      eof_ = true;
+    else if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
+      set_error(ec, "read");
+    if (rbuf_.capacity() > 4 * kReadChunk && rbuf_.size() < kReadChunk) rbuf_.shrink_to_fit();
+  }
+
+  void wait_for(const OpPtr& op, const ReadReq& r) {
+    reader_ = op;
+    req_ = r;
+    want_data();
+  }
+
+  // --- writing ---
+  bool write_failed() const { return !werr_code_.empty(); }
+  const std::string& werr_code() const { return werr_code_; }
+  const std::string& werr_msg() const { return werr_msg_; }
+  bool write_idle() const { return !writing_ && wq_.empty(); }
+
+  // Plain sockets: writes what the kernel accepts now. Returns bytes written; sets the write
+  // error on failure.
+  size_t write_now(std::string_view data) {
+    if (tls_) return 0;
+    error_code ec;
+    size_t n = sock_.write_some(asio::buffer(data.data(), data.size()), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) set_write_error(ec);
+    return ec ? 0 : n;
+  }
+
+  void queue_write(const OpPtr& op, std::string_view rest, size_t total) {
+    wq_.push_back({op, std::string(rest), total});
+    pump();
+  }
+
+  // --- lifecycle ---
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ec;
+    lowest().close(ec);
+    if (reader_busy()) reader_->fail(kClosed, "connection closed");
+    reader_.reset();
+    for (auto& w : wq_)
+      if (w.op) {
+        w.op->fail(kClosed, "connection closed");
+        w.op.reset();
+      }
+    if (!writing_) wq_.clear();
+  }
+
+  void shutdown(tcp::socket::shutdown_type how, error_code& ec) { lowest().shutdown(how, ec); }
+
+  // Wraps the socket in TLS (client or server side).
+  void make_tls(std::shared_ptr<ssl::context> ctx) {
+    tls_ctx_ = std::move(ctx);
+    tls_ = std::make_unique<TlsStream>(std::move(sock_), *tls_ctx_);
+  }
+  TlsStream& tls() { return *tls_; }
+
+ private:
+  struct WriteReq {
+    OpPtr op;  // null once its writer gave up (the data is still sent, in order)
+    std::string data;
+    size_t total;
+  };
+
+  int set_error(std::string code, std::string msg) {
+    err_code_ = std::move(code);
+    err_msg_ = std::move(msg);
+    return -1;
+  }
+  void set_error(const error_code& ec, const char* what) {
+    set_error(error_code_name(ec), std::string(what) + ": " + error_text(ec));
+  }
+  void set_write_error(const error_code& ec) {
+    werr_code_ = closed_ ? kClosed : error_code_name(ec);
+    werr_msg_ = closed_ ? "connection closed" : "write: " + error_text(ec);
+  }
+
+  void compact() {
+    if (rpos_ > 0 && (rpos_ == rbuf_.size() || rpos_ > rbuf_.size() / 2)) {
+      rbuf_.erase(0, rpos_);
+      rpos_ = 0;
+    }
+  }
+
+  void want_data() {
+    auto self = shared_from_this();
+    if (!tls_) {
+      if (waiting_) return;
+      waiting_ = true;
+      sock_.async_wait(tcp::socket::wait_read, [self](const error_code& ec) {
+        self->waiting_ = false;
+        if (!self->reader_busy()) return;  // nobody waits now: the data stays in the kernel
+        if (ec) {
+          if (self->closed_) return;
+          self->set_error(ec, "read");
+        } else {
+          self->read_now();
+        }
+        self->deliver();
+      });
+      return;
+    }
+    if (waiting_) return;
+    waiting_ = true;
+    if (!tls_scratch_) tls_scratch_ = std::make_unique<char[]>(kTlsChunk);
+    tls_->async_read_some(asio::buffer(tls_scratch_.get(), kTlsChunk), [self](const error_code& ec, size_t n) {
+      self->waiting_ = false;
+      if (self->closed_) return;
+      self->rbuf_.append(self->tls_scratch_.get(), n);
+      if (ec == asio::error::eof || ec == ssl::error::stream_truncated)
+        self->eof_ = true;
+      else if (ec)
+        self->set_error(ec, "read");
+      if (self->reader_busy()) self->deliver();
+    });
+  }
+
+  // New data, EOF or an error arrived while a reader waits.
+  void deliver() {
+    int st = check(req_);
+    if (st == 0 && has_error()) st = -1;
+    if (st == 0) return want_data();
+    OpPtr op = std::move(reader_);
+    if (st < 0) return op->fail(err_code_, err_msg_);
+    auto self = shared_from_this();
+    op->resume([self](lua_State* L) { self->produce(L, self->req_); });
+  }
+
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(sock_);
+  }
+
+  void pump() {
+    if (writing_ || wq_.empty() || closed_) return;
+    writing_ = true;
+    auto self = shared_from_this();
+    with_stream([&](auto& stream) {
+      asio::async_write(stream, asio::buffer(wq_.front().data), [self](const error_code& ec, size_t) {
+        self->writing_ = false;
+        if (ec || self->closed_) {
+          if (ec) self->set_write_error(ec);
+          for (auto& w : self->wq_)
+            if (w.op) w.op->fail(self->werr_code_.empty() ? kClosed : self->werr_code_, self->werr_msg_);
+          self->wq_.clear();
+          return;
+        }
+        WriteReq done = std::move(self->wq_.front());
+        self->wq_.pop_front();
+        if (done.op) done.op->resume([n = done.total](lua_State* L) { lua_pushinteger(L, static_cast<lua_Integer>(n)); });
+        self->pump();
+      });
+    });
+  }
+
+  tcp::socket sock_;
+  std::shared_ptr<ssl::context> tls_ctx_;
+  std::unique_ptr<TlsStream> tls_;
+  std::unique_ptr<char[]> tls_scratch_;
+  std::string peer_, local_;
+  bool closed_ = false;
+  // reading
+  std::string rbuf_;
+  size_t rpos_ = 0;
+  size_t scan_ = 0;  // bytes after rpos_ already searched for '\n'
+  bool eof_ = false;
+  bool waiting_ = false;  // an async wait/read is in flight
+  std::string err_code_, err_msg_;
+  OpPtr reader_;
+  ReadReq req_;
+  // writing
+  std::deque<WriteReq> wq_;
+  bool writing_ = false;
+  std::string werr_code_, werr_msg_;
+};
+
+struct ConnBox {
+  std::shared_ptr<Conn> conn;
+};
+
+static void push_conn(lua_State* L, std::shared_ptr<Conn> c) { new_object<ConnBox>(L, kConnType, 0, ConnBox{std::move(c)}); }
+
+static Conn* check_conn(lua_State* L) { return static_cast<ConnBox*>(luaL_checkudata(L, 1, kConnType))->conn.get(); }
+
+static Conn* check_open_conn(lua_State* L) {
+  Conn* c = check_conn(L);
+  if (c->closed()) raise(L, kClosed, "connection is closed");
+  return c;
+}
+
+// --- reading ---------------------------------------------------------------------------------
+
+static int do_read(lua_State* L, Conn* c, ReadReq r, const char* what) {
+  if (c->reader_busy()) raisef(L, kBusy, "%s: another task is already reading from this connection", what);
+  int st = c->check(r);
+  if (st == 0 && !c->has_error()) {
+    c->read_now();
+    st = c->check(r);
+  }
+  if (st == 1) {
+    c->produce(L, r);
+    return complete_now(L, 1);
+  }
+  if (st < 0 || c->has_error()) raise(L, c->err_code(), c->err_msg());
+  return suspend(L, what, c->timeout_ms, [&](const OpPtr& op) { c->wait_for(op, r); });
+}
+
+static int conn_read(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  lua_Integer n = luaL_optinteger(L, 2, kDefaultReadSize);
+  luaL_argcheck(L, n > 0, 2, "size must be positive");
+  return do_read(L, c, {ReadKind::some, static_cast<size_t>(n)}, "read");
+}
+
+static int conn_read_exactly(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n >= 0, 2, "size must be >= 0");
+  if (n == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  return do_read(L, c, {ReadKind::exact, static_cast<size_t>(n)}, "read_exactly");
+}
+
+static int conn_read_line(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  lua_Integer max = luaL_optinteger(L, 2, kDefaultMaxLine);
+  luaL_argcheck(L, max > 0, 2, "max length must be positive");
+  return do_read(L, c, {ReadKind::line, static_cast<size_t>(max)}, "read_line");
+}
+
+static int conn_read_all(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  return do_read(L, c, {ReadKind::all, 0}, "read_all");
+}
+
+// --- writing ---------------------------------------------------------------------------------
+
+static int do_write(lua_State* L, bool return_count) {
+  Conn* c = check_open_conn(L);
+  std::string_view data = check_sv(L, 2);
+  if (c->write_failed()) raise(L, c->werr_code(), c->werr_msg());
+  size_t total = data.size();
+  if (c->write_idle() && !c->is_tls()) {
+    size_t n = total ? c->write_now(data) : 0;
+    if (c->write_failed()) raise(L, c->werr_code(), c->werr_msg());
+    if (n == total) {
+      if (return_count) lua_pushinteger(L, static_cast<lua_Integer>(total));
+      return complete_now(L, return_count ? 1 : 0);
+    }
+    data.remove_prefix(n);
+  }
+  lua_settop(L, 2);
+  return suspend(L, "write", c->timeout_ms, [&](const OpPtr& op) { c->queue_write(op, data, total); });
+}
+
+static int conn_write(lua_State* L) { return do_write(L, true); }
+
+static int conn_write_all(lua_State* L) {
+  int n = do_write(L, false);
+  return n;
+}
+
+static int conn_flush(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  if (c->write_failed()) raise(L, c->werr_code(), c->werr_msg());
+  if (c->write_idle()) return 0;
+  return suspend(L, "flush", c->timeout_ms, [&](const OpPtr& op) { c->queue_write(op, {}, 0); });
+}
+
+// --- misc ------------------------------------------------------------------------------------
+
+static int conn_close(lua_State* L) {
+  check_conn(L)->close();
+  return 0;
+}
+
+static int conn_gc(lua_State* L) {
+  auto* box = static_cast<ConnBox*>(luaL_testudata(L, 1, kConnType));
+  if (box && box->conn) box->conn->close();
+  return gc_object<ConnBox>(L, kConnType);
+}
+
+static int conn_shutdown(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  static const char* const names[] = {"write", "read", "both", nullptr};
+  static const tcp::socket::shutdown_type types[] = {tcp::socket::shutdown_send, tcp::socket::shutdown_receive,
+                                                     tcp::socket::shutdown_both};
+  int how = luaL_checkoption(L, 2, "write", names);
+  error_code ec;
+  c->shutdown(types[how], ec);
+  if (ec && ec != asio::error::not_connected) raise(L, error_code_name(ec), "shutdown failed");
+  return 0;
+}
+
+static int64_t check_timeout_ms(lua_State* L, int idx) {
+  if (lua_isnoneornil(L, idx)) return -1;
+  lua_Number ms = luaL_checknumber(L, idx);
+  luaL_argcheck(L, ms >= 0, idx, "timeout must be >= 0 milliseconds (or nil for none)");
+  return static_cast<int64_t>(ms);
+}
+
+static int conn_set_timeout(lua_State* L) {
+  Conn* c = check_conn(L);
+  c->timeout_ms = check_timeout_ms(L, 2);
+  return 0;
+}
+
+static int conn_set_nodelay(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  error_code ec;
+  c->lowest().set_option(tcp::no_delay(lua_toboolean(L, 2)), ec);
+  return 0;
+}
+
+static int conn_set_keepalive(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  error_code ec;
+  c->lowest().set_option(asio::socket_base::keep_alive(lua_toboolean(L, 2)), ec);
+  return 0;
+}
+
+static int conn_peer_addr(lua_State* L) {
+  push_sv(L, check_conn(L)->peer());
+  return 1;
+}
+
+static int conn_local_addr(lua_State* L) {
+  push_sv(L, check_conn(L)->local());
+  return 1;
+}
+
+static int conn_is_tls(lua_State* L) {
+  lua_pushboolean(L, check_conn(L)->is_tls());
+  return 1;
+}
+
+static int conn_tostring(lua_State* L) {
+  Conn* c = check_conn(L);
+  lua_pushfstring(L, "tcp.conn (%s -> %s%s)", c->local().c_str(), c->peer().c_str(), c->closed() ? ", closed" : "");
+  return 1;
+}
+
+// Runs the TLS handshake on `c` as part of op; on failure the op fails with ETLS/ECERT.
+static void handshake(const OpPtr& op, std::shared_ptr<Conn> c, ssl::stream_base::handshake_type type) {
+  op->on_abandon([c] { c->close(); });
+  c->tls().async_handshake(type, [op, c](const error_code& ec) {
+    if (!op->active()) return;
+    if (ec) {
+      std::string code, msg;
+      tls::describe_handshake_error(c->tls().native_handle(), ec, code, msg);
+      c->close();
+      return op->fail(code, msg);
+    }
+    op->resume([c](lua_State* L) { push_conn(L, c); });
+  });
+}
+
+// Builds a TLS context from options at stack index `idx`; on failure raises (after releasing
+// every C++ object, see suspend.hpp).
+static std::shared_ptr<ssl::context>* tls_context(lua_State* L, int idx, bool server, tls::Options* out) {
+  static std::shared_ptr<ssl::context> slot;  // handed to the caller, who moves it out at once
+  std::string error;
+  *out = tls::read_options(L, idx);
+  out->enabled = true;
+  slot = server ? tls::server_context(*out, error) : tls::client_context(*out, error);
+  if (!slot) {
+    lua_pushlstring(L, error.data(), error.size());
+    return nullptr;
+  }
+  return &slot;
+}
+
+static int conn_starttls(lua_State* L) {
+  Conn* c = check_open_conn(L);
+  if (c->is_tls()) raise(L, "EINVAL", "starttls: connection already uses TLS");
+  if (c->reader_busy() || !c->write_idle()) raise(L, kBusy, "starttls: reads or writes are in progress");
+  if (c->avail() > 0) raise(L, "EINVAL", "starttls: unread plaintext data is buffered");
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  bool server = opt_bool_field(L, 2, "server", false);
+  int64_t timeout = opt_int_field(L, 2, "timeout", c->timeout_ms);
+  lua_settop(L, 2);
+  return suspend(L, "starttls", timeout, [&](const OpPtr& op) {
+    tls::Options o;
+    auto* ctx = tls_context(L, 2, server, &o);
+    if (!ctx) {
+      std::string msg(to_sv(L, -1));
+      lua_pop(L, 1);
+      return op->fail("ETLS", msg);
+    }
+    auto self = c->shared_from_this();
+    self->make_tls(std::move(*ctx));
+    if (!server) {
+      std::string err;
+      if (!tls::prepare_client(self->tls(), o, self->host, err)) return op->fail("ETLS", err);
+    }
+    handshake(op, self, server ? ssl::stream_base::server : ssl::stream_base::client);
+  });
+}
+
+// --- connect ---------------------------------------------------------------------------------
+
+// net.tcp.connect(host, port[, {timeout, tls, proxy, nodelay}])
+static int tcp_connect(lua_State* L) {
+  std::string_view host = check_sv(L, 1);
+  uint16_t port = check_port(L, 2);
+  luaL_argcheck(L, !host.empty(), 1, "host must not be empty");
+  opt_table(L, 3, "net.tcp.connect");
+  int64_t timeout = opt_int_field(L, 3, "timeout", -1);
+  bool nodelay = opt_bool_field(L, 3, "nodelay", true);
+  get_field(L, 3, "tls");  // 4: tls option value
+  lua_settop(L, 4);
+  return suspend(L, "connect", timeout, [&](const OpPtr& op) {
+    tls::Options o;
+    std::shared_ptr<ssl::context> ctx;
+    if (!lua_isnil(L, 4) && !(lua_isboolean(L, 4) && !lua_toboolean(L, 4))) {
+      auto* slot = tls_context(L, 4, false, &o);
+      if (!slot) {
+        std::string msg(to_sv(L, -1));
+        lua_pop(L, 1);
+        return op->fail("ETLS", msg);
+      }
+      ctx = std::move(*slot);
+    }
+    std::optional<ProxySpec> proxy = read_proxy_option(L, 3);
+    auto sock = std::make_shared<tcp::socket>(op->engine().io());
+    op->on_abandon([sock] {
+      error_code ec;
+      sock->close(ec);
+    });
+    std::string h(host);
+    async_connect(op->engine().io(), sock, h, port, proxy, [op, sock, ctx, o, h, nodelay](ConnectError err) {
+      if (!op->active()) return;
+      if (err) return op->fail(err.code, err.message);
+      error_code ec;
+      sock->set_option(tcp::no_delay(nodelay), ec);
+      auto c = std::make_shared<Conn>(std::move(*sock));
+      c->host = h;
+      if (!ctx) return op->resume([c](lua_State* L) { push_conn(L, c); });
+      c->make_tls(ctx);
+      std::string terr;
+      if (!tls::prepare_client(c->tls(), o, h, terr)) return op->fail("ETLS", terr);
+      handshake(op, c, ssl::stream_base::client);
+    });
+  });
+}
+
+// --- server ----------------------------------------------------------------------------------
+
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  Server(Engine& e, std::shared_ptr<ssl::context> ctx) : engine_(e), acc_(e.io()), tls_(std::move(ctx)) {}
+  ~Server() { close(); }
+
+  bool open(const tcp::endpoint& ep, int backlog, bool reuseport, bool v6only, std::string& error) {
+    error_code ec;
+    acc_.open(ep.protocol(), ec);
+    if (!ec) acc_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && reuseport) {
+      int one = 1;
+      if (::setsockopt(acc_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        ec.assign(errno, boost::system::system_category());
+    }
+    if (!ec && ep.address().is_v6()) acc_.set_option(asio::ip::v6_only(v6only), ec);
+    if (!ec) acc_.bind(ep, ec);
+    if (!ec) acc_.listen(backlog, ec);
+    if (ec) {
+      error = "listen on " + endpoint_string(ep) + ": " + error_text(ec);
+      code_ = error_code_name(ec);
+      return false;
+    }
+    local_ = acc_.local_endpoint(ec);
+    auto w = weak_from_this();
+    hook_ = engine_.add_shutdown_hook([w] {
+      if (auto s = w.lock()) s->close();
+    });
+    return true;
+  }
+
+  const std::string& error_code_str() const { return code_; }
+  const tcp::endpoint& local() const { return local_; }
+  bool closed() const { return closed_; }
+  bool waiter_busy() const { return waiter_ && waiter_->active(); }
+  int64_t handshake_timeout_ms = 10000;
+
+  std::shared_ptr<Conn> take_ready() {
+    if (ready_.empty()) return nullptr;
+    auto c = std::move(ready_.front());
+    ready_.pop_front();
+    return c;
+  }
+
+  void wait(const OpPtr& op) {
+    waiter_ = op;
+    pump();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ec;
+    acc_.close(ec);
+    if (hook_) engine_.remove_shutdown_hook(hook_);
+    hook_ = 0;
+    if (waiter_busy()) waiter_->fail(kClosed, "server closed");
+    waiter_.reset();
+    for (auto& c : ready_) c->close();
+    ready_.clear();
+  }
+
+ private:
+  // Keeps one accept in flight while someone waits (TLS servers: also while handshakes may
+  // complete in the background, up to a bound).
+  void pump() {
+    if (closed_ || accepting_) return;
+    bool want = waiter_busy() || (tls_ && ready_.size() + handshaking_ < 64);
+    if (!want) return;
+    accepting_ = true;
+    auto self = shared_from_this();
+    acc_.async_accept([self](const error_code& ec, tcp::socket sock) {
+      self->accepting_ = false;
+      if (self->closed_) return;
+      if (ec) {
+        if (self->waiter_busy()) std::exchange(self->waiter_, nullptr)->fail(ec, "accept");
+        return;
+      }
+      error_code ignored;
+      sock.set_option(tcp::no_delay(true), ignored);
+      auto c = std::make_shared<Conn>(std::move(sock));
+      if (self->tls_)
+        self->start_handshake(c);
+      else
+        self->offer(c);
+      self->pump();
+    });
+  }
+
+  void start_handshake(std::shared_ptr<Conn> c) {
+    c->make_tls(tls_);
+    ++handshaking_;
+    auto timer = std::make_shared<asio::steady_timer>(engine_.io(), std::chrono::milliseconds(handshake_timeout_ms));
+    timer->async_wait([c](const error_code& ec) {
+      if (!ec) c->close();  // a client that never finishes its handshake
+    });
+    auto self = shared_from_this();
+    c->tls().async_handshake(ssl::stream_base::server, [self, c, timer](const error_code& ec) {
+      timer->cancel();
+      --self->handshaking_;
+      if (ec || c->closed() || self->closed_) {
+        c->close();
+      } else {
+        self->offer(c);
+      }
+      self->pump();
+    });
+  }
+
+  void offer(std::shared_ptr<Conn> c) {
+    if (waiter_busy()) {
+      std::exchange(waiter_, nullptr)->resume([c](lua_State* L) { push_conn(L, c); });
+    } else {
+      ready_.push_back(std::move(c));
+    }
+  }
+
+  Engine& engine_;
+  tcp::acceptor acc_;
+  std::shared_ptr<ssl::context> tls_;
+  tcp::endpoint local_;
+  std::string code_;
+  std::deque<std::shared_ptr<Conn>> ready_;
+  OpPtr waiter_;
+  bool accepting_ = false;
+  bool closed_ = false;
+  size_t handshaking_ = 0;
+  uint64_t hook_ = 0;
+};
+
+struct ServerBox {
+  std::shared_ptr<Server> server;
+};
+
+static Server* check_server(lua_State* L) {
+  return static_cast<ServerBox*>(luaL_checkudata(L, 1, kServerType))->server.get();
+}
+
+static int server_accept(lua_State* L) {
+  Server* s = check_server(L);
+  int64_t timeout = check_timeout_ms(L, 2);
+  if (s->closed()) raise(L, kClosed, "server is closed");
+  if (s->waiter_busy()) raise(L, kBusy, "accept: another task is already accepting on this server");
+  lua_settop(L, 1);
+  if (auto c = s->take_ready()) {
+    push_conn(L, std::move(c));
+    return complete_now(L, 1);
+  }
+  return suspend(L, "accept", timeout, [&](const OpPtr& op) { s->wait(op); });
+}
+
+static int server_close(lua_State* L) {
+  check_server(L)->close();
+  return 0;
+}
+
+static int server_gc(lua_State* L) { return gc_object<ServerBox>(L, kServerType); }
+
+static int server_local_addr(lua_State* L) {
+  auto ep = check_server(L)->local();
+  lua_pushstring(L, endpoint_string(ep).c_str());
+  return 1;
+}
+
+static int server_index(lua_State* L) {
+  Server* s = check_server(L);
+  std::string_view key = check_sv(L, 2);
+  if (key == "port") {
+    lua_pushinteger(L, s->local().port());
+    return 1;
+  }
+  if (key == "host") {
+    lua_pushstring(L, s->local().address().to_string().c_str());
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static int server_tostring(lua_State* L) {
+  Server* s = check_server(L);
+  lua_pushfstring(L, "tcp.server (%s%s)", endpoint_string(s->local()).c_str(), s->closed() ? ", closed" : "");
+  return 1;
+}
+
+// Parses listen's ([host,] port[, opts]) arguments; leaves host at 1, port at 2, opts at 3.
+static void normalize_listen_args(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TNUMBER) {  // listen(port[, opts])
+    lua_settop(L, 2);
+    lua_pushliteral(L, "127.0.0.1");
+    lua_insert(L, 1);
+  }
+  lua_settop(L, 3);
+  if (lua_isnil(L, 1)) {
+    lua_pushliteral(L, "127.0.0.1");
+    lua_replace(L, 1);
+  }
+  luaL_checkstring(L, 1);
+  check_port(L, 2);
+  opt_table(L, 3, "listen");
+}
+
+struct ListenOptions {
+  int backlog;
+  bool reuseport;
+  bool v6only;
+  int64_t handshake_timeout_ms;
+};
+
+// net.tcp.listen([host,] port[, {backlog, reuseport, ipv6_only, tls, handshake_timeout}])
+static int tcp_listen(lua_State* L) {
+  normalize_listen_args(L);
+  std::string_view host = to_sv(L, 1);
+  if (host == "localhost") host = "127.0.0.1";
+  uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
+  ListenOptions lo{static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections)),
+                   opt_bool_field(L, 3, "reuseport", false), opt_bool_field(L, 3, "ipv6_only", false),
+                   opt_int_field(L, 3, "handshake_timeout", 10000)};
+  get_field(L, 3, "tls");  // 4
+  lua_settop(L, 4);
+  return suspend(L, "listen", -1, [&](const OpPtr& op) {
+    std::shared_ptr<ssl::context> ctx;
+    if (!lua_isnil(L, 4) && !(lua_isboolean(L, 4) && !lua_toboolean(L, 4))) {
+      tls::Options o;
+      auto* slot = tls_context(L, 4, true, &o);
+      if (!slot) {
+        std::string msg(to_sv(L, -1));
+        lua_pop(L, 1);
+        return op->fail("ETLS", msg);
+      }
+      ctx = std::move(*slot);
+    }
+    auto open_at = [op, ctx, lo](const tcp::endpoint& ep) {
+      auto server = std::make_shared<Server>(op->engine(), ctx);
+      server->handshake_timeout_ms = lo.handshake_timeout_ms;
+      std::string error;
+      if (!server->open(ep, lo.backlog, lo.reuseport, lo.v6only, error)) return op->fail(server->error_code_str(), error);
+      op->resume([server](lua_State* L) { new_object<ServerBox>(L, kServerType, 0, ServerBox{server}); });
+    };
+    std::string h(host);
+    error_code ec;
+    auto addr = asio::ip::make_address(h, ec);
+    if (!ec) return open_at(tcp::endpoint(addr, port));
+    // A host name: resolve without blocking the loop, then listen on its first address.
+    auto resolver = std::make_shared<tcp::resolver>(op->engine().io());
+    resolver->async_resolve(h, std::to_string(port),
+                            [op, resolver, h, open_at](const error_code& ec, tcp::resolver::results_type results) {
+                              if (!op->active()) return;
+                              if (ec || results.empty())
+                                return op->fail(ec ? error_code_name(ec) : "ENOTFOUND", "cannot resolve '" + h + "'");
+                              open_at(results.begin()->endpoint());
+                            });
+  });
+}
+
+int open_tcp(lua_State* L) {
+  const luaL_Reg conn_methods[] = {{"read", conn_read},
+                                   {"read_line", conn_read_line},
+                                   {"read_all", conn_read_all},
+                                   {"read_exactly", conn_read_exactly},
+                                   {"write", conn_write},
+                                   {"write_all", conn_write_all},
+                                   {"flush", conn_flush},
+                                   {"close", conn_close},
+                                   {"shutdown", conn_shutdown},
+                                   {"set_timeout", conn_set_timeout},
+                                   {"set_nodelay", conn_set_nodelay},
+                                   {"set_keepalive", conn_set_keepalive},
+                                   {"peer_addr", conn_peer_addr},
+                                   {"local_addr", conn_local_addr},
+                                   {"is_tls", conn_is_tls},
+                                   {"starttls", conn_starttls},
+                                   {nullptr, nullptr}};
+  const luaL_Reg conn_meta[] = {
+      {"__gc", conn_gc}, {"__close", conn_close}, {"__tostring", conn_tostring}, {nullptr, nullptr}};
+  new_class(L, kConnType, conn_methods, conn_meta);
+
+  const luaL_Reg server_methods[] = {
+      {"accept", server_accept}, {"close", server_close}, {"local_addr", server_local_addr}, {nullptr, nullptr}};
+  luaL_newmetatable(L, kServerType);
+  lua_newtable(L);
+  luaL_setfuncs(L, server_methods, 0);
+  lua_pushcclosure(L, server_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, server_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, server_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, server_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  const luaL_Reg funcs[] = {{"connect", tcp_connect}, {"listen", tcp_listen}, {nullptr, nullptr}};
+  luaL_newlib(L, funcs);
+  return 1;
+}
+
+}  // namespace mw::net

@@ -203,7 +203,8 @@ int driver_k(lua_State* L, int status, lua_KContext ctx) {
     lua_setglobal(L, global.c_str());
     lua_pop(L, 1);
   } else if (kind == "test") {
-    if (lua_tointeger(L, -3) > 0) mw::Engine::of(L).note_uncaught_failure();
+    // Done: leftover tasks or listeners of the tests must not keep the run alive.
+    mw::Engine::of(L).request_exit(lua_tointeger(L, -3) > 0 ? 1 : 0);
   } else if (kind == "repl") {
     mw::Engine::of(L).request_exit(mw::Engine::of(L).failed() ? 1 : 0);
   }

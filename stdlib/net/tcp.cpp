@@ -13,6 +13,7 @@
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
+#include "stdlib/net/tcp.hpp"
 #include "stdlib/net/tls.hpp"
 
 namespace mw::net {
@@ -75,6 +76,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
         return 0;
       case ReadKind::line: {
         auto pos = rbuf_.find('\n', rpos_ + scan_);
+        if (pos != std::string::npos && pos - rpos_ > r.n)
+          return set_error("ELINE", "line longer than " + std::to_string(r.n) + " bytes"), -1;
         if (pos != std::string::npos) return 1;
         scan_ = avail();
         if (eof_) return 1;
@@ -886,6 +889,16 @@ int open_tcp(lua_State* L) {
   const luaL_Reg funcs[] = {{"connect", tcp_connect}, {"listen", tcp_listen}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
   return 1;
+}
+
+}  // namespace mw::net
+
+namespace mw::net {
+
+void push_tcp_conn(lua_State* L, boost::asio::ip::tcp::socket sock, std::string host) {
+  auto c = std::make_shared<Conn>(std::move(sock));
+  c->host = std::move(host);
+  push_conn(L, std::move(c));
 }
 
 }  // namespace mw::net

@@ -39,7 +39,7 @@ struct Engine::SignalWatcher {
   }
 };
 
-Engine::Engine() : L_(luaL_newstate()) {
+Engine::Engine() : L_(luaL_newstate()), io_(std::make_unique<boost::asio::io_context>(1)) {
   if (!L_) {
     std::fprintf(stderr, "moonwire: cannot create Lua state: not enough memory\n");
     std::exit(1);
@@ -53,7 +53,9 @@ Engine::Engine() : L_(luaL_newstate()) {
 
 Engine::~Engine() {
   signals_.reset();
+  closing_ = true;
   lua_close(L_);
+  io_.reset();
 }
 
 void Engine::watch_signals() {
@@ -70,13 +72,13 @@ int Engine::run_main(int nargs) {
 
 void Engine::run_loop() {
   if (forced_exit_ >= 0) return;
-  io_.restart();
-  io_.run();
+  io_->restart();
+  io_->run();
 }
 
 void Engine::request_exit(int code) {
   forced_exit_ = code;
-  io_.stop();
+  io_->stop();
 }
 
 int Engine::exit_code() const {

@@ -23,7 +23,9 @@ class Engine {
   static Engine& of(lua_State* L) { return **static_cast<Engine**>(lua_getextraspace(L)); }
 
   lua_State* L() const { return L_; }
-  boost::asio::io_context& io() { return io_; }
+  boost::asio::io_context& io() { return *io_; }
+  // True while the engine is being destroyed: completions must not touch Lua any more.
+  bool closing() const { return closing_; }
   Scheduler& scheduler() { return *scheduler_; }
 
   // Runs the function at the top of the main thread's stack (with `nargs` arguments above it)
@@ -53,7 +55,10 @@ class Engine {
 
  private:
   lua_State* L_;
-  boost::asio::io_context io_{1};
+  // Destroyed explicitly after lua_close: pending handlers may own objects (servers,
+  // connections) whose destructors still use the engine.
+  std::unique_ptr<boost::asio::io_context> io_;
+  bool closing_ = false;
   std::unique_ptr<Scheduler> scheduler_;
   std::map<uint64_t, Hook> shutdown_hooks_;
   uint64_t next_hook_id_ = 1;

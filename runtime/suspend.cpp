@@ -20,6 +20,8 @@ Op::Op(Engine& engine, lua_State* thread, Task* task, const char* what)
 
 Op::~Op() = default;
 
+bool Op::engine_closing() const { return engine_.closing(); }
+
 lua_State* Op::begin_resume(bool ok) {
   state_ = State::finished;
   if (timer_) timer_->cancel();

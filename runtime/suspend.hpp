@@ -37,7 +37,7 @@ class Op : public std::enable_shared_from_this<Op> {
 
   // False once the op completed, failed, timed out or was cancelled: a late completion
   // handler must then do nothing (and leave any unread data where the next call finds it).
-  bool active() const { return state_ != State::finished; }
+  bool active() const { return state_ != State::finished && !engine_closing(); }
   const char* what() const { return what_; }
   Engine& engine() const { return engine_; }
 
@@ -80,6 +80,7 @@ class Op : public std::enable_shared_from_this<Op> {
 
  private:
   enum class State { starting, pending, finished };
+  bool engine_closing() const;
   lua_State* begin_resume(bool ok);
   void end_resume();
   void finish_early(bool ok);

@@ -103,11 +103,11 @@ function M.make_certs(dir)
       " -out " .. q(dir .. "/ca.pem"),
     "openssl req -newkey rsa:2048 -nodes -subj '/CN=localhost' -keyout " .. q(dir .. "/server.key") ..
       " -out " .. q(dir .. "/server.csr"),
-    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\\nbasicConstraints=CA:FALSE\\n' > " .. q(dir .. "/ext.cnf"),
     "openssl x509 -req -in " .. q(dir .. "/server.csr") .. " -CA " .. q(dir .. "/ca.pem") .. " -CAkey " ..
       q(dir .. "/ca.key") .. " -CAcreateserial -days 2 -extfile " .. q(dir .. "/ext.cnf") .. " -out " ..
       q(dir .. "/server.pem"),
   }
+  M.write_file(dir .. "/ext.cnf", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\n")
   for _, c in ipairs(cmds) do
     assert(M.run(c .. " > /dev/null 2>&1"), "openssl failed: " .. c)
   end

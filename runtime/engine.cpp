@@ -58,10 +58,6 @@ Engine::~Engine() {
   io_.reset();
 }
 
-void Engine::watch_signals() {
-  if (!signals_) signals_ = std::make_unique<SignalWatcher>(*this);
-}
-
 int Engine::run_main(int nargs) {
   Task* t = scheduler_->spawn(L_, nargs, true);
   t->is_main = true;
@@ -73,6 +69,9 @@ int Engine::run_main(int nargs) {
 void Engine::run_loop() {
   if (forced_exit_ >= 0) return;
   io_->restart();
+  io_->poll();
+  if (io_->stopped()) return;  // nothing left to wait for
+  if (signals_wanted_ && !signals_) signals_ = std::make_unique<SignalWatcher>(*this);
   io_->run();
 }
 
@@ -106,27 +105,13 @@ void Engine::shutdown(int signal_number) {
 
 // --- runtime library -------------------------------------------------------------------------
 
-static int embedded_source(lua_State* L) {
-  const char* name = luaL_checkstring(L, 1);
-  const EmbeddedModule* m = find_embedded(name);
-  if (!m) return 0;
-  lua_pushlstring(L, m->source, m->size);
-  return 1;
-}
+void open_require(lua_State* L);  // require.cpp
 
 void open_runtime(lua_State* L) {
   open_errors(L);
   open_task_type(L);
   open_coroutine(L);
-  // The prelude (stdlib/lua/_prelude.lua) installs the yieldable require and the searcher for
-  // embedded modules; it receives the accessor for embedded sources.
-  const EmbeddedModule* prelude = find_embedded("_prelude");
-  if (!prelude || luaL_loadbuffer(L, prelude->source, prelude->size, "=[moonwire prelude]") != LUA_OK) {
-    std::fprintf(stderr, "moonwire: broken prelude: %s\n", prelude ? lua_tostring(L, -1) : "missing");
-    std::exit(1);
-  }
-  lua_pushcfunction(L, embedded_source);
-  lua_call(L, 1, 0);
+  open_require(L);
 }
 
 }  // namespace mw

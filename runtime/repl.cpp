@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,7 +12,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include <editline/readline.h>
+#include <dlfcn.h>
 
 #include "runtime/embedded.hpp"
 #include "runtime/engine.hpp"
@@ -22,6 +21,27 @@
 namespace mw {
 
 namespace {
+
+// libedit, loaded when the REPL first reads from a terminal (keeps it off the startup path).
+struct Edit {
+  char* (*readline)(const char*) = nullptr;
+  int (*add_history)(const char*) = nullptr;
+  void (*using_history)() = nullptr;
+  int (*read_history)(const char*) = nullptr;
+  int (*write_history)(const char*) = nullptr;
+  bool load() {
+    void* h = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return false;
+    readline = reinterpret_cast<char* (*)(const char*)>(dlsym(h, "readline"));
+    add_history = reinterpret_cast<int (*)(const char*)>(dlsym(h, "add_history"));
+    using_history = reinterpret_cast<void (*)()>(dlsym(h, "using_history"));
+    read_history = reinterpret_cast<int (*)(const char*)>(dlsym(h, "read_history"));
+    write_history = reinterpret_cast<int (*)(const char*)>(dlsym(h, "write_history"));
+    return readline && add_history && using_history && read_history && write_history;
+  }
+};
+Edit g_edit;
+bool g_have_edit = false;
 
 // Reads lines on its own thread; each request is answered by posting to the engine's loop.
 struct LineReader {
@@ -52,15 +72,27 @@ struct LineReader {
   }
 
   std::optional<std::string> read_one(const std::string& p) {
-    if (tty) {
-      char* s = ::readline(p.c_str());
+    if (tty && g_have_edit) {
+      char* s = g_edit.readline(p.c_str());
       if (!s) return std::nullopt;
       std::string line(s);
       std::free(s);
       return line;
     }
-    std::string line;
-    if (!std::getline(std::cin, line)) return std::nullopt;
+    if (tty) {  // no libedit: plain prompt and line
+      std::fputs(p.c_str(), stdout);
+      std::fflush(stdout);
+    }
+    char* buf = nullptr;
+    size_t cap = 0;
+    ssize_t n = ::getline(&buf, &cap, stdin);
+    if (n < 0) {
+      std::free(buf);
+      return std::nullopt;
+    }
+    std::string line(buf, static_cast<size_t>(n));
+    std::free(buf);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
     return line;
   }
 
@@ -83,7 +115,8 @@ bool g_termios_saved = false;
 
 void restore_terminal() {
   if (g_termios_saved) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
-  if (g_reader && g_reader->tty && !g_reader->history_file.empty()) write_history(g_reader->history_file.c_str());
+  if (g_reader && g_reader->tty && g_have_edit && !g_reader->history_file.empty())
+    g_edit.write_history(g_reader->history_file.c_str());
 }
 
 LineReader& reader(lua_State* L) {
@@ -93,10 +126,11 @@ LineReader& reader(lua_State* L) {
     g_reader->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (g_reader->tty) {
       g_termios_saved = tcgetattr(STDIN_FILENO, &g_saved_termios) == 0;
-      using_history();
-      if (const char* home = std::getenv("HOME")) {
+      g_have_edit = g_edit.load();
+      if (g_have_edit) g_edit.using_history();
+      if (const char* home = std::getenv("HOME"); home && g_have_edit) {
         g_reader->history_file = std::string(home) + "/.moonwire_history";
-        read_history(g_reader->history_file.c_str());
+        g_edit.read_history(g_reader->history_file.c_str());
       }
     }
     std::atexit(restore_terminal);
@@ -123,7 +157,7 @@ int repl_readline(lua_State* L) {
 
 int repl_add_history(lua_State* L) {
   const char* line = luaL_checkstring(L, 1);
-  if (g_reader && g_reader->tty && *line) add_history(line);
+  if (g_reader && g_reader->tty && g_have_edit && *line) g_edit.add_history(line);
   return 0;
 }
 

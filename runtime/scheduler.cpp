@@ -29,10 +29,12 @@ Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
   lua_pushvalue(L, -1);
   t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
   live_.insert(t);
-  if (start_now)
+  if (start_now) {
     resume(t);
-  else
+  } else {
+    t->status = TaskStatus::waiting;
     post_wake(t);
+  }
   return t;
 }
 
@@ -44,6 +46,7 @@ void Scheduler::wake(Task* t) {
 }
 
 void Scheduler::post_wake(Task* t) {
+  if (t->status == TaskStatus::ready) return;  // already queued
   t->status = TaskStatus::ready;
   boost::asio::post(engine_.io(), [this, t] { resume(t); });
 }
@@ -65,7 +68,7 @@ void Scheduler::resume(Task* t) {
     bool io = is_io_yield(t->thread, nres);
     lua_pop(t->thread, nres);
     if (io) {
-      t->status = TaskStatus::waiting;
+      if (t->status == TaskStatus::running) t->status = TaskStatus::waiting;  // (ready: already posted)
     } else {
       post_wake(t);  // a plain coroutine.yield at the top of a task: give others a turn
     }

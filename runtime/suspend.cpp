@@ -193,25 +193,16 @@ int finish_suspend(lua_State* L, int token) {
   return lua_yieldk(L, 1, base, io_continue);
 }
 
-static int after_turn(lua_State* L, int status, lua_KContext ctx) {
-  if (lua_isboolean(L, -1) && lua_toboolean(L, -1)) {
-    lua_pop(L, 1);  // the marker pushed by resume()
-    return static_cast<int>(ctx);
-  }
-  push_error(L, to_sv(L, -2), to_sv(L, -1), 1);  // cancelled while waiting for a turn
-  return lua_error(L);
-}
+static int after_turn(lua_State* L, int status, lua_KContext ctx) { return static_cast<int>(ctx); }
 
+// Gives every other ready task a turn: the task is simply posted to the back of the queue. No Op
+// is needed: a cancellation meanwhile is delivered at the task's next suspension.
 static int yield_with(lua_State* L, int nresults) {
-  {
-    Engine& engine = Engine::of(L);
-    Task* task = engine.scheduler().current();
-    auto op = std::make_shared<Op>(engine, L, task, "yield");
-    op->mark_pending();
-    task->op = op;
-    task->sync_streak = 0;
-    boost::asio::post(engine.io(), [op] { op->resume(); });
-  }
+  Scheduler& sched = Engine::of(L).scheduler();
+  Task* task = sched.current();
+  task->op.reset();
+  task->sync_streak = 0;
+  sched.post_wake(task);
   lua_pushlightuserdata(L, &kIoYield);
   return lua_yieldk(L, 1, nresults, after_turn);
 }

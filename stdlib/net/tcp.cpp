@@ -126,23 +126,26 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (rpos_ == rbuf_.size()) {
       rbuf_.clear();
       rpos_ = 0;
+      if (rbuf_.capacity() > kReadChunk) rbuf_.shrink_to_fit();  // after a big read_all
     }
   }
 
-  // Plain sockets: takes what the kernel has now, without waiting.
+  // Plain sockets: takes what the kernel has now, without waiting. Reads into one shared
+  // scratch buffer (Lua runs on one thread) and keeps only the bytes received, so an idle
+  // connection holds no buffer at all.
   void read_now() {
     if (tls_ || eof_ || has_error() || closed_) return;
-    compact();
-    size_t old = rbuf_.size();
-    rbuf_.resize(old + kReadChunk);
+    static char scratch[kReadChunk];
     error_code ec;
-    size_t n = sock_.read_some(asio::buffer(rbuf_.data() + old, kReadChunk), ec);
-    rbuf_.resize(old + n);
+    size_t n = sock_.read_some(asio::buffer(scratch, sizeof scratch), ec);
+    if (n > 0) {
+      compact();
+      rbuf_.append(scratch, n);
+    }
     if (ec == asio::error::eof)
       eof_ = true;
     else if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
       set_error(ec, "read");
-    if (rbuf_.capacity() > 4 * kReadChunk && rbuf_.size() < kReadChunk) rbuf_.shrink_to_fit();
   }
 
   void wait_for(const OpPtr& op, const ReadReq& r) {
@@ -227,18 +230,23 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void want_data() {
     auto self = shared_from_this();
     if (!tls_) {
+      // async_read_some (not async_wait): Asio then tries the read at once and needs no
+      // epoll_ctl per wait. A small inline buffer; a full one means more may be waiting.
       if (waiting_) return;
       waiting_ = true;
-      sock_.async_wait(tcp::socket::wait_read, [self](const error_code& ec) {
+      sock_.async_read_some(asio::buffer(inbuf_, sizeof inbuf_), [self](const error_code& ec, size_t n) {
         self->waiting_ = false;
-        if (!self->reader_busy()) return;  // nobody waits now: the data stays in the kernel
-        if (ec) {
-          if (self->closed_) return;
-          self->set_error(ec, "read");
-        } else {
-          self->read_now();
+        if (self->closed_) return;
+        if (n > 0) {
+          self->compact();
+          self->rbuf_.append(self->inbuf_, n);
+          if (n == sizeof self->inbuf_) self->read_now();
         }
-        self->deliver();
+        if (ec == asio::error::eof)
+          self->eof_ = true;
+        else if (ec)
+          self->set_error(ec, "read");
+        if (self->reader_busy()) self->deliver();  // else the data waits for the next read
       });
       return;
     }
@@ -302,6 +310,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::shared_ptr<ssl::context> tls_ctx_;
   std::unique_ptr<TlsStream> tls_;
   std::unique_ptr<char[]> tls_scratch_;
+  char inbuf_[1024];
   std::string peer_, local_;
   bool closed_ = false;
   // reading
@@ -338,10 +347,6 @@ static Conn* check_open_conn(lua_State* L) {
 static int do_read(lua_State* L, Conn* c, ReadReq r, const char* what) {
   if (c->reader_busy()) raisef(L, kBusy, "%s: another task is already reading from this connection", what);
   int st = c->check(r);
-  if (st == 0 && !c->has_error()) {
-    c->read_now();
-    st = c->check(r);
-  }
   if (st == 1) {
     c->produce(L, r);
     return complete_now(L, 1);

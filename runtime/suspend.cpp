@@ -169,7 +169,7 @@ OpPtr begin_suspend(lua_State* L, const char* what, int64_t timeout_ms) {
     raisef(L, kCancelled, "task cancelled (in %s)", what);
   }
   auto op = std::make_shared<Op>(engine, L, task, what);
-  if (timeout_ms >= 0) op->arm_timeout(timeout_ms);
+  op->set_timeout(timeout_ms);  // armed by prepare_wait, once the op really waits
   return op;
 }
 
@@ -180,6 +180,7 @@ int prepare_wait(lua_State* L, const OpPtr& op) {
     return base * 2 + 1;
   }
   op->mark_pending();
+  if (op->timeout_ms() >= 0) op->arm_timeout(op->timeout_ms());
   Task* task = op->task();
   task->op = op;
   task->sync_streak = 0;

@@ -72,6 +72,8 @@ class Op : public std::enable_shared_from_this<Op> {
 
   // Internal (scheduler/suspend): timeouts and cancellation.
   void arm_timeout(int64_t ms);
+  void set_timeout(int64_t ms) { timeout_ms_ = ms; }
+  int64_t timeout_ms() const { return timeout_ms_; }
   void abandon(std::string_view code, std::string_view message);
   bool completed_early() const { return early_; }
   Task* task() const { return task_; }
@@ -90,6 +92,7 @@ class Op : public std::enable_shared_from_this<Op> {
   Task* task_;
   const char* what_;
   State state_ = State::starting;
+  int64_t timeout_ms_ = -1;
   bool early_ = false;
   bool early_ok_ = false;
   std::function<void(lua_State*)> deferred_;
@@ -111,6 +114,8 @@ int finish_suspend(lua_State* L, int token);
 // lua_yieldk and lua_error longjmp (Lua is built as C): C++ objects alive in the calling frame
 // would never be destroyed. So the op lives in an inner scope, and callers of suspend() keep
 // only trivially destructible locals (pointers, string_views, numbers) in their own frame.
+// `start` may raise (e.g. a bad option) only before it has started any asynchronous work: the
+// op is not armed or registered until start returns.
 template <class Start>
 int suspend(lua_State* L, const char* what, int64_t timeout_ms, Start&& start) {
   int token;

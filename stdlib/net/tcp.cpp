@@ -507,20 +507,20 @@ static void handshake(const OpPtr& op, std::shared_ptr<Conn> c, ssl::stream_base
   });
 }
 
-// Builds a TLS context from options at stack index `idx`; on failure raises (after releasing
-// every C++ object, see suspend.hpp).
-static std::shared_ptr<ssl::context>* tls_context(lua_State* L, int idx, bool server, tls::Options* out) {
-  static std::shared_ptr<ssl::context> slot;  // handed to the caller, who moves it out at once
+// Inside an op's start: the TLS context for the options at stack index `idx`, or null after
+// failing the op with ETLS (unreadable certificate files, ...).
+static std::shared_ptr<ssl::context> tls_context(lua_State* L, int idx, bool server, tls::Options* out,
+                                                 const OpPtr& op) {
   std::string error;
   *out = tls::read_options(L, idx);
   out->enabled = true;
-  slot = server ? tls::server_context(*out, error) : tls::client_context(*out, error);
-  if (!slot) {
-    lua_pushlstring(L, error.data(), error.size());
-    return nullptr;
-  }
-  return &slot;
+  auto ctx = server ? tls::server_context(*out, error) : tls::client_context(*out, error);
+  if (!ctx) op->fail("ETLS", error);
+  return ctx;
 }
+
+// Whether the option value at idx asks for TLS (anything but nil and false).
+static bool wants_tls(lua_State* L, int idx) { return !lua_isnil(L, idx) && !(lua_isboolean(L, idx) && !lua_toboolean(L, idx)); }
 
 static int conn_starttls(lua_State* L) {
   Conn* c = check_open_conn(L);
@@ -533,14 +533,10 @@ static int conn_starttls(lua_State* L) {
   lua_settop(L, 2);
   return suspend(L, "starttls", timeout, [&](const OpPtr& op) {
     tls::Options o;
-    auto* ctx = tls_context(L, 2, server, &o);
-    if (!ctx) {
-      std::string msg(to_sv(L, -1));
-      lua_pop(L, 1);
-      return op->fail("ETLS", msg);
-    }
+    auto ctx = tls_context(L, 2, server, &o, op);
+    if (!ctx) return;
     auto self = c->shared_from_this();
-    self->make_tls(std::move(*ctx));
+    self->make_tls(std::move(ctx));
     if (!server) {
       std::string err;
       if (!tls::prepare_client(self->tls(), o, self->host, err)) return op->fail("ETLS", err);
@@ -564,15 +560,7 @@ static int tcp_connect(lua_State* L) {
   return suspend(L, "connect", timeout, [&](const OpPtr& op) {
     tls::Options o;
     std::shared_ptr<ssl::context> ctx;
-    if (!lua_isnil(L, 4) && !(lua_isboolean(L, 4) && !lua_toboolean(L, 4))) {
-      auto* slot = tls_context(L, 4, false, &o);
-      if (!slot) {
-        std::string msg(to_sv(L, -1));
-        lua_pop(L, 1);
-        return op->fail("ETLS", msg);
-      }
-      ctx = std::move(*slot);
-    }
+    if (wants_tls(L, 4) && !(ctx = tls_context(L, 4, false, &o, op))) return;
     std::optional<ProxySpec> proxy = read_proxy_option(L, 3);
     auto sock = std::make_shared<tcp::socket>(op->engine().io());
     op->on_abandon([sock] {
@@ -821,16 +809,8 @@ static int tcp_listen(lua_State* L) {
   lua_settop(L, 4);
   return suspend(L, "listen", -1, [&](const OpPtr& op) {
     std::shared_ptr<ssl::context> ctx;
-    if (!lua_isnil(L, 4) && !(lua_isboolean(L, 4) && !lua_toboolean(L, 4))) {
-      tls::Options o;
-      auto* slot = tls_context(L, 4, true, &o);
-      if (!slot) {
-        std::string msg(to_sv(L, -1));
-        lua_pop(L, 1);
-        return op->fail("ETLS", msg);
-      }
-      ctx = std::move(*slot);
-    }
+    tls::Options o;
+    if (wants_tls(L, 4) && !(ctx = tls_context(L, 4, true, &o, op))) return;
     auto open_at = [op, ctx, lo](const tcp::endpoint& ep) {
       auto server = std::make_shared<Server>(op->engine(), ctx);
       server->handshake_timeout_ms = lo.handshake_timeout_ms;

@@ -12,6 +12,9 @@ struct Submodule {
 
 static const Submodule kSubmodules[] = {
     {"tcp", net::open_tcp},
+    {"udp", net::open_udp},
+    {"http", net::open_http},
+    {"socks5", net::open_socks5},
 };
 
 int open_net(lua_State* L) {

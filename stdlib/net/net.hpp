@@ -4,5 +4,9 @@
 
 namespace mw::net {
 int open_tcp(lua_State* L);
+int open_ws(lua_State* L);
+int open_udp(lua_State* L);
+int open_http(lua_State* L);     // net.http (client)
+int open_socks5(lua_State* L);
 int resolve(lua_State* L);  // net.resolve
 }  // namespace mw::net

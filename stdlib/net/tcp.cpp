@@ -13,6 +13,7 @@
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
+#include "stdlib/net/proxy.hpp"
 #include "stdlib/net/tcp.hpp"
 #include "stdlib/net/tls.hpp"
 
@@ -181,14 +182,15 @@ class Conn : public std::enable_shared_from_this<Conn> {
     closed_ = true;
     error_code ec;
     lowest().close(ec);
-    if (reader_busy()) reader_->fail(kClosed, "connection closed");
+    // Take the waiting ops out first: failing one may resume its task at once, which may
+    // call back into this connection.
+    std::vector<OpPtr> waiting;
+    if (reader_busy()) waiting.push_back(reader_);
     reader_.reset();
     for (auto& w : wq_)
-      if (w.op) {
-        w.op->fail(kClosed, "connection closed");
-        w.op.reset();
-      }
+      if (w.op) waiting.push_back(std::move(w.op));
     if (!writing_) wq_.clear();
+    for (auto& op : waiting) op->fail(kClosed, "connection closed");
   }
 
   void shutdown(tcp::socket::shutdown_type how, error_code& ec) { lowest().shutdown(how, ec); }
@@ -293,9 +295,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
         self->writing_ = false;
         if (ec || self->closed_) {
           if (ec) self->set_write_error(ec);
-          for (auto& w : self->wq_)
-            if (w.op) w.op->fail(self->werr_code_.empty() ? kClosed : self->werr_code_, self->werr_msg_);
+          auto failed = std::move(self->wq_);
           self->wq_.clear();
+          std::string code = self->werr_code_.empty() ? kClosed : self->werr_code_;
+          for (auto& w : failed)
+            if (w.op) w.op->fail(code, self->werr_msg_);
           return;
         }
         WriteReq done = std::move(self->wq_.front());
@@ -561,7 +565,9 @@ static int tcp_connect(lua_State* L) {
     tls::Options o;
     std::shared_ptr<ssl::context> ctx;
     if (wants_tls(L, 4) && !(ctx = tls_context(L, 4, false, &o, op))) return;
-    std::optional<ProxySpec> proxy = read_proxy_option(L, 3);
+    std::optional<ProxySpec> proxy;
+    std::string proxy_error;
+    if (!proxy_option(L, 3, proxy, proxy_error)) return op->fail("EINVAL", proxy_error);
     auto sock = std::make_shared<tcp::socket>(op->engine().io());
     op->on_abandon([sock] {
       error_code ec;
@@ -641,10 +647,10 @@ class Server : public std::enable_shared_from_this<Server> {
     acc_.close(ec);
     if (hook_) engine_.remove_shutdown_hook(hook_);
     hook_ = 0;
-    if (waiter_busy()) waiter_->fail(kClosed, "server closed");
-    waiter_.reset();
-    for (auto& c : ready_) c->close();
+    auto ready = std::move(ready_);
     ready_.clear();
+    for (auto& c : ready) c->close();
+    if (OpPtr w = std::exchange(waiter_, nullptr); w && w->active()) w->fail(kClosed, "server closed");
   }
 
  private:

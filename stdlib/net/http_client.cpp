@@ -1,0 +1,1312 @@
+// net.http (client): get/post/put/patch/delete/head/options/request on Boost.Beast.
+// Keep-alive pool per (scheme, host, port, TLS settings, proxy); redirects; gzip/deflate;
+// streaming to a file with progress; HTTP and SOCKS5 proxies (explicit or from the environment).
+//
+// Each call parses and validates everything (URL, headers, options) in the calling task before
+// anything is sent, then suspends the task while a C++20 coroutine on the event loop performs
+// the exchange (connect, proxy tunnel, TLS, write, read, redirects) and resumes it with the
+// response table or an error object.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unordered_map>
+
+#include "runtime/engine.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/suspend.hpp"
+#include "stdlib/net/connect.hpp"
+#include "stdlib/net/http_inflate.hpp"
+#include "stdlib/net/net.hpp"
+#include "stdlib/net/proxy.hpp"
+#include "stdlib/net/tls.hpp"
+
+namespace mw::net {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace urls = boost::urls;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+static constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+static constexpr const char* kSpecType = "moonwire.http.spec";
+static constexpr const char* kPoolType = "moonwire.http.pool";
+static constexpr size_t kChunk = 64 * 1024;
+static constexpr uint32_t kHeaderLimit = 64 * 1024;
+static constexpr size_t kDrainLimit = 1024 * 1024;  // redirect bodies larger than this close the connection
+static char kPoolKey;
+
+struct Header {
+  std::string name, value;
+};
+
+static std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+static bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+static bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (std::isalnum(c)) continue;
+    if (std::strchr("!#$%&'*+-.^_`|~", c) && c != 0) continue;
+    return false;
+  }
+  return true;
+}
+
+static bool is_field_value(std::string_view s) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+// --- request spec (lives in a Lua userdata while the calling function may still raise) ---------
+
+enum class ProxyMode { env, none, explicit_ };
+
+struct Spec {
+  std::string method = "GET";
+  std::string url;
+  std::vector<Header> headers;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string body;
+  bool has_body = false;
+  bool json_body = false;
+  int64_t timeout_ms = 30000;
+  int64_t connect_timeout_ms = -1;
+  int redirects = 10;
+  bool decompress = true;
+  bool keepalive = true;
+  tls::Options tls;
+  std::string save_to_file;
+  int progress_ref = LUA_NOREF;
+  int body_ref = LUA_NOREF;  // body = function: called for chunks (Transfer-Encoding: chunked)
+  int thread_ref = LUA_NOREF;
+  lua_State* cb_thread = nullptr;
+  ProxyMode proxy_mode = ProxyMode::env;
+  ProxySpec proxy;
+  std::string err_code, err_msg;
+
+  bool has_header(std::string_view name) const {
+    for (const auto& h : headers)
+      if (iequals(h.name, name)) return true;
+    return false;
+  }
+};
+
+static int spec_gc(lua_State* L) {
+  auto* s = static_cast<Spec*>(luaL_testudata(L, 1, kSpecType));
+  if (!s) return 0;
+  if (s->progress_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->progress_ref);
+  if (s->body_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->body_ref);
+  if (s->thread_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->thread_ref);
+  s->~Spec();
+  return 0;
+}
+
+// --- URLs ------------------------------------------------------------------------------------
+
+struct Target {
+  std::string scheme;  // "http" | "https"
+  std::string host;    // without brackets
+  uint16_t port = 0;
+  std::string target;       // origin-form: /path?query
+  std::string host_header;  // host[:port]
+  std::string url;          // the whole URL, without fragment
+  std::string user, password;
+};
+
+static bool parse_target(std::string_view s, Target& t, std::string& err) {
+  auto r = urls::parse_uri(s);
+  if (!r) {
+    err = "invalid URL '" + std::string(s) + "': " + r.error().message();
+    return false;
+  }
+  urls::url u(*r);
+  t.scheme = lower(u.scheme());
+  if (t.scheme != "http" && t.scheme != "https") {
+    err = "unsupported URL scheme '" + t.scheme + "' in '" + std::string(s) + "' (use http:// or https://)";
+    return false;
+  }
+  if (u.host_type() == urls::host_type::ipv6)
+    t.host = u.host_ipv6_address().to_string();
+  else
+    t.host = lower(u.host_address());
+  if (t.host.empty()) {
+    err = "URL '" + std::string(s) + "' has no host";
+    return false;
+  }
+  if (u.has_port()) {
+    if (u.port().empty()) {
+      u.remove_port();
+    } else if (u.port_number() == 0) {
+      err = "URL '" + std::string(s) + "' has an invalid port";
+      return false;
+    }
+  }
+  uint16_t def = t.scheme == "https" ? 443 : 80;
+  t.port = u.has_port() ? u.port_number() : def;
+  t.user = u.has_userinfo() ? u.user() : std::string();
+  t.password = u.has_password() ? u.password() : std::string();
+  u.remove_fragment();
+  std::string_view path = u.encoded_path();
+  t.target = path.empty() ? "/" : std::string(path);
+  if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
+  std::string hh = u.host_type() == urls::host_type::ipv6 ? "[" + t.host + "]" : t.host;
+  t.host_header = t.port == def ? hh : hh + ":" + std::to_string(t.port);
+  u.remove_userinfo();
+  t.url = std::string(u.buffer());
+  return true;
+}
+
+// Appends the query table's pairs to the URL (percent-encoded by Boost.URL).
+static bool apply_query(std::string& url, const std::vector<std::pair<std::string, std::string>>& q, std::string& err) {
+  if (q.empty()) return true;
+  auto r = urls::parse_uri(url);
+  if (!r) {
+    err = "invalid URL '" + url + "': " + r.error().message();
+    return false;
+  }
+  urls::url u(*r);
+  auto params = u.params();
+  for (const auto& [k, v] : q) params.append({k, v});
+  url = std::string(u.buffer());
+  return true;
+}
+
+// --- connections and the pool ------------------------------------------------------------------
+
+struct HttpConn {
+  explicit HttpConn(tcp::socket s) : sock(std::move(s)) {}
+  tcp::socket sock;
+  std::shared_ptr<ssl::context> ctx;
+  std::unique_ptr<ssl::stream<tcp::socket>> tls;
+  beast::flat_buffer buf;
+  std::string key;
+  Clock::time_point idle_since;
+  bool absolute_form = false;  // plain HTTP through an HTTP proxy
+
+  tcp::socket& lowest() { return tls ? tls->next_layer() : sock; }
+  void close() {
+    error_code ec;
+    lowest().close(ec);
+  }
+  // Still usable after idling: the peer has not closed it (and, for plain HTTP, sent nothing).
+  bool alive() {
+    if (!lowest().is_open()) return false;
+    char b;
+    ssize_t n = ::recv(lowest().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return false;
+    if (n > 0) return tls != nullptr;  // TLS: may be a session ticket; a close is caught on use
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+  template <class F>
+  auto with_stream(F&& f) {
+    if (tls) return f(*tls);
+    return f(sock);
+  }
+};
+
+struct Pool {
+  std::unordered_map<std::string, std::vector<std::shared_ptr<HttpConn>>> idle;
+  size_t max_idle_per_origin = 16;
+  int64_t idle_timeout_ms = 30000;
+  uint64_t reused = 0, opened = 0;
+
+  std::shared_ptr<HttpConn> take(const std::string& key) {
+    auto it = idle.find(key);
+    if (it == idle.end()) return nullptr;
+    auto& v = it->second;
+    auto now = Clock::now();
+    while (!v.empty()) {
+      auto c = std::move(v.back());
+      v.pop_back();
+      if (now - c->idle_since < std::chrono::milliseconds(idle_timeout_ms) && c->alive()) {
+        if (v.empty()) idle.erase(it);
+        ++reused;
+        return c;
+      }
+      c->close();
+    }
+    idle.erase(it);
+    return nullptr;
+  }
+
+  void put(std::shared_ptr<HttpConn> c) {
+    if (max_idle_per_origin == 0 || idle_timeout_ms <= 0) return c->close();
+    // Lazily drop expired connections of this origin (no timers: an idle pool never keeps the
+    // process alive).
+    auto& v = idle[c->key];
+    auto now = Clock::now();
+    std::erase_if(v, [&](const std::shared_ptr<HttpConn>& x) {
+      bool old = now - x->idle_since >= std::chrono::milliseconds(idle_timeout_ms);
+      if (old) x->close();
+      return old;
+    });
+    if (v.size() >= max_idle_per_origin) {
+      v.front()->close();
+      v.erase(v.begin());
+    }
+    c->idle_since = now;
+    v.push_back(std::move(c));
+  }
+
+  size_t count() const {
+    size_t n = 0;
+    for (const auto& [k, v] : idle) n += v.size();
+    return n;
+  }
+
+  void clear() {
+    for (auto& [k, v] : idle)
+      for (auto& c : v) c->close();
+    idle.clear();
+  }
+};
+
+struct PoolBox {
+  std::shared_ptr<Pool> pool;
+};
+
+static int pool_gc(lua_State* L) {
+  auto* b = static_cast<PoolBox*>(luaL_testudata(L, 1, kPoolType));
+  if (b && b->pool) b->pool->clear();
+  return gc_object<PoolBox>(L, kPoolType);
+}
+
+static Pool* get_pool(lua_State* L, std::shared_ptr<Pool>** holder = nullptr) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kPoolKey);
+  auto* b = static_cast<PoolBox*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  if (holder) *holder = &b->pool;
+  return b->pool.get();
+}
+
+// --- the exchange ------------------------------------------------------------------------------
+
+struct Failure {
+  std::string code, message;
+  int value_ref = LUA_NOREF;  // an error value raised by a Lua callback (re-raised as is)
+  explicit operator bool() const { return !code.empty() || value_ref != LUA_NOREF; }
+};
+
+static Failure map_error(const error_code& ec, const char* during) {
+  if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category()) {
+    switch (static_cast<bhttp::error>(ec.value())) {
+      case bhttp::error::end_of_stream:
+        return {"EPROTO", "server closed the connection without sending a response"};
+      case bhttp::error::partial_message:
+        return {"EPROTO", "response truncated: the connection closed before the message was complete"};
+      case bhttp::error::header_limit:
+        return {"EPROTO", "response header too large (limit " + std::to_string(kHeaderLimit / 1024) + " KiB)"};
+      case bhttp::error::bad_chunk:
+      case bhttp::error::bad_chunk_extension:
+        return {"EPROTO", "malformed chunked body in the response"};
+      case bhttp::error::bad_content_length:
+      case bhttp::error::multiple_content_length:
+        return {"EPROTO", "malformed response: bad Content-Length"};
+      default:
+        return {"EPROTO", "malformed response: " + ec.message()};
+    }
+  }
+  if (ec == ssl::error::stream_truncated)
+    return {"EPROTO", "response truncated: the TLS connection closed before the message was complete"};
+  return {error_code_name(ec), std::string(during) + ": " + error_text(ec)};
+}
+
+struct Response {
+  int status = 0;
+  std::string reason;
+  std::vector<Header> headers;
+  std::string body;
+};
+
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(OpPtr op, std::shared_ptr<Pool> pool, Spec&& spec)
+      : op_(std::move(op)), io_(op_->engine().io()), pool_(std::move(pool)), spec_(std::move(spec)) {}
+
+  void start() {
+    auto self = shared_from_this();
+    op_->on_abandon([w = weak_from_this()] {
+      if (auto x = w.lock()) x->abort();
+    });
+    asio::co_spawn(io_, run(self), [self](std::exception_ptr e, Failure f) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          f = {"EIO", std::string("http: internal error: ") + ex.what()};
+        } catch (...) {
+          f = {"EIO", "http: internal error"};
+        }
+      }
+      self->finish(std::move(f));
+    });
+  }
+
+ private:
+  void abort() {
+    aborted_ = true;
+    if (connecting_) {
+      error_code ec;
+      connecting_->close(ec);
+    }
+    if (conn_) conn_->close();
+  }
+
+  lua_State* mainL() const { return op_->engine().L(); }
+
+  void release_refs() {
+    lua_State* L = mainL();
+    if (spec_.progress_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, spec_.progress_ref);
+    if (spec_.body_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, spec_.body_ref);
+    if (spec_.thread_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, spec_.thread_ref);
+    spec_.progress_ref = spec_.body_ref = spec_.thread_ref = LUA_NOREF;
+  }
+
+  void finish(Failure f) {
+    if (file_) {
+      std::fclose(file_);
+      file_ = nullptr;
+      if (f) std::remove(spec_.save_to_file.c_str());
+    }
+    if (conn_) {
+      conn_->close();
+      conn_.reset();
+    }
+    release_refs();
+    if (aborted_ || !op_->active()) {
+      if (f.value_ref != LUA_NOREF) luaL_unref(mainL(), LUA_REGISTRYINDEX, f.value_ref);
+      return;
+    }
+    if (f.value_ref != LUA_NOREF) {
+      int ref = f.value_ref;
+      return op_->fail_with([ref](lua_State* L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+      });
+    }
+    if (f) return op_->fail(f.code, "http: " + f.message);
+    auto self = shared_from_this();
+    op_->resume([self](lua_State* L) { self->push_response(L); });
+  }
+
+  void push_response(lua_State* L) {
+    lua_createtable(L, 0, 8);
+    lua_pushinteger(L, resp_.status);
+    lua_setfield(L, -2, "status");
+    push_sv(L, resp_.reason);
+    lua_setfield(L, -2, "status_text");
+    lua_pushboolean(L, resp_.status >= 200 && resp_.status < 300);
+    lua_setfield(L, -2, "ok");
+    push_sv(L, final_url_);
+    lua_setfield(L, -2, "url");
+    lua_pushinteger(L, hops_);
+    lua_setfield(L, -2, "redirects");
+    lua_createtable(L, 0, static_cast<int>(resp_.headers.size()));
+    for (const auto& h : resp_.headers) {
+      if (h.name == "set-cookie") {
+        if (lua_getfield(L, -1, "set-cookie") != LUA_TTABLE) {
+          lua_pop(L, 1);
+          lua_newtable(L);
+          lua_pushvalue(L, -1);
+          lua_setfield(L, -3, "set-cookie");
+        }
+        push_sv(L, h.value);
+        lua_rawseti(L, -2, static_cast<lua_Integer>(lua_rawlen(L, -2) + 1));
+        lua_pop(L, 1);
+        continue;
+      }
+      int t = lua_getfield(L, -1, h.name.c_str());
+      if (t == LUA_TSTRING) {
+        lua_pushliteral(L, ", ");
+        push_sv(L, h.value);
+        lua_concat(L, 3);
+      } else {
+        lua_pop(L, 1);
+        push_sv(L, h.value);
+      }
+      lua_setfield(L, -2, h.name.c_str());
+    }
+    lua_setfield(L, -2, "headers");
+    if (spec_.save_to_file.empty()) {
+      push_sv(L, resp_.body);
+      lua_setfield(L, -2, "body");
+    } else {
+      push_sv(L, spec_.save_to_file);
+      lua_setfield(L, -2, "file");
+    }
+    std::string().swap(resp_.body);
+  }
+
+  // on_progress(received, total): called on a helper Lua thread; it must not yield.
+  Failure progress(uint64_t received, std::optional<uint64_t> total) {
+    if (spec_.progress_ref == LUA_NOREF || !op_->active()) return {};
+    lua_State* T = spec_.cb_thread;
+    lua_settop(T, 0);
+    lua_rawgeti(T, LUA_REGISTRYINDEX, spec_.progress_ref);
+    lua_pushinteger(T, static_cast<lua_Integer>(received));
+    if (total)
+      lua_pushinteger(T, static_cast<lua_Integer>(*total));
+    else
+      lua_pushnil(T);
+    if (lua_pcall(T, 2, 0, 0) != LUA_OK) {
+      Failure f;
+      f.value_ref = luaL_ref(T, LUA_REGISTRYINDEX);
+      lua_settop(T, 0);
+      return f;
+    }
+    return {};
+  }
+
+  // The next chunk of a streamed body: 1 = chunk in out, 0 = end, -1 = failure f.
+  int next_chunk(std::string& out, Failure& f) {
+    lua_State* T = spec_.cb_thread;
+    lua_settop(T, 0);
+    lua_rawgeti(T, LUA_REGISTRYINDEX, spec_.body_ref);
+    if (lua_pcall(T, 0, 1, 0) != LUA_OK) {
+      f.value_ref = luaL_ref(T, LUA_REGISTRYINDEX);
+      return -1;
+    }
+    int t = lua_type(T, -1);
+    if (t == LUA_TNIL) {
+      lua_settop(T, 0);
+      return 0;
+    }
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) {
+      lua_settop(T, 0);
+      f = {"EINVAL", "the body function must return strings, then nil at the end"};
+      return -1;
+    }
+    out.assign(to_sv(T, -1));
+    lua_settop(T, 0);
+    return 1;
+  }
+
+  // Writes req's header with Transfer-Encoding: chunked, then the function's chunks.
+  asio::awaitable<Failure> write_streamed(bhttp::request<bhttp::string_body>& req) {
+    bhttp::request<bhttp::empty_body> hreq(std::move(req.base()));
+    hreq.erase(bhttp::field::content_length);
+    hreq.chunked(true);
+    bhttp::request_serializer<bhttp::empty_body> sr(hreq);
+    auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_write_header(s, sr, nothrow); });
+    if (ec) co_return map_error(ec, "sending the request");
+    std::string piece;
+    for (;;) {
+      Failure f;
+      int st = next_chunk(piece, f);
+      if (aborted_) co_return Failure{kCancelled, "aborted"};
+      if (st < 0) co_return f;
+      if (st == 0) break;
+      if (piece.empty()) continue;
+      auto [wec, wn] = co_await conn_->with_stream([&](auto& s) {
+        return asio::async_write(s, bhttp::make_chunk(asio::const_buffer(piece.data(), piece.size())), nothrow);
+      });
+      if (wec) co_return map_error(wec, "sending the request body");
+    }
+    auto [lec, ln] = co_await conn_->with_stream([&](auto& s) { return asio::async_write(s, bhttp::make_chunk_last(), nothrow); });
+    if (lec) co_return map_error(lec, "sending the request body");
+    body_streamed_ = true;
+    co_return Failure{};
+  }
+
+  std::optional<ProxySpec> proxy_for(const Target& t, Failure& f) {
+    switch (spec_.proxy_mode) {
+      case ProxyMode::none: return std::nullopt;
+      case ProxyMode::explicit_: return spec_.proxy;
+      case ProxyMode::env: {
+        std::string err;
+        auto p = proxy_from_env(t.scheme, t.host, err);
+        if (!err.empty()) f = {"EINVAL", err};
+        return p;
+      }
+    }
+    return std::nullopt;
+  }
+
+  static std::string pool_key(const Target& t, const std::optional<ProxySpec>& proxy, const tls::Options& o) {
+    if (proxy && proxy->scheme == "http" && t.scheme == "http") return "abs|" + proxy_id(*proxy);
+    std::string k = t.scheme + "|" + t.host + "|" + std::to_string(t.port) + "|" + (t.scheme == "https" ? o.key() : "");
+    if (proxy) k += "|" + proxy_id(*proxy) + ":" + proxy->password;
+    return k;
+  }
+
+  // async_connect (callback style) awaited through a timer used as an event (async_initiate
+  // with a capturing lambda trips a GCC 12 coroutine bug).
+  asio::awaitable<ConnectError> connect_socket(std::shared_ptr<tcp::socket> sock, std::string host, uint16_t port,
+                                               std::optional<ProxySpec> proxy) {
+    auto event = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
+    auto result = std::make_shared<ConnectError>();
+    auto done = std::make_shared<bool>(false);
+    async_connect(io_, sock, host, port, proxy, [event, result, done](ConnectError e) {
+      *result = std::move(e);
+      *done = true;
+      event->cancel();
+    });
+    if (!*done) co_await event->async_wait(nothrow);
+    co_return std::move(*result);
+  }
+
+  // Opens a connection for t (directly, through a tunnel, or to an HTTP proxy for absolute-form
+  // requests), with TLS for https. Sets conn_.
+  asio::awaitable<Failure> open(const Target& t, const std::optional<ProxySpec>& proxy, const std::string& key) {
+    auto sock = std::make_shared<tcp::socket>(io_);
+    connecting_ = sock;
+    bool absolute = proxy && proxy->scheme == "http" && t.scheme == "http";
+    std::shared_ptr<asio::steady_timer> timer;
+    auto timed_out_flag = std::make_shared<bool>(false);
+    const bool& timed_out = *timed_out_flag;
+    if (spec_.connect_timeout_ms >= 0) {
+      timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(spec_.connect_timeout_ms));
+      timer->async_wait([this, self = shared_from_this(), timed_out_flag](const error_code& ec) {
+        if (ec) return;
+        *timed_out_flag = true;
+        abort_connect();
+      });
+    }
+    struct CancelTimer {
+      std::shared_ptr<asio::steady_timer>& t;
+      ~CancelTimer() {
+        if (t) t->cancel();
+      }
+    } cancel_timer{timer};
+    // (no co_await inside ?: — GCC 12 miscompiles temporaries there)
+    ConnectError ce;
+    if (absolute)
+      ce = co_await connect_socket(sock, proxy->host, proxy->port, std::nullopt);
+    else
+      ce = co_await connect_socket(sock, t.host, t.port, proxy);
+    connecting_.reset();
+    auto timeout_failure = [&] {
+      return Failure{kTimedOut, "connect to " + host_port_string(t.host, t.port) + " timed out after " +
+                                    std::to_string(spec_.connect_timeout_ms) + " ms"};
+    };
+    if (timed_out) co_return timeout_failure();
+    if (aborted_) co_return Failure{kCancelled, "aborted"};
+    if (ce) {
+      if (absolute && ce.message.rfind("proxy", 0) != 0) ce.message = "proxy " + ce.message;
+      co_return Failure{ce.code, ce.message};
+    }
+    ++pool_->opened;
+    error_code ec;
+    sock->set_option(tcp::no_delay(true), ec);
+    auto c = std::make_shared<HttpConn>(std::move(*sock));
+    c->key = key;
+    c->absolute_form = absolute;
+    conn_ = c;
+    if (t.scheme == "https") {
+      std::string err;
+      tls::Options o = spec_.tls;
+      o.enabled = true;
+      c->ctx = tls::client_context(o, err);
+      if (!c->ctx) co_return Failure{"ETLS", err};
+      c->tls = std::make_unique<ssl::stream<tcp::socket>>(std::move(c->sock), *c->ctx);
+      if (!tls::prepare_client(*c->tls, o, t.host, err)) co_return Failure{"ETLS", err};
+      auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, nothrow);
+      if (timed_out) co_return timeout_failure();
+      if (hec) {
+        std::string code, msg;
+        tls::describe_handshake_error(c->tls->native_handle(), hec, code, msg);
+        co_return Failure{code, msg};
+      }
+    }
+    co_return Failure{};
+  }
+
+  void abort_connect() {
+    if (connecting_) {
+      error_code ec;
+      connecting_->close(ec);
+    }
+    if (conn_) conn_->close();
+  }
+
+  bhttp::request<bhttp::string_body> build_request(const Target& t, const std::string& method, const std::string& body,
+                                                   bool has_body, const std::vector<Header>& headers,
+                                                   const std::optional<ProxySpec>& proxy, bool absolute) {
+    bhttp::request<bhttp::string_body> req;
+    auto verb = bhttp::string_to_verb(method);
+    if (verb == bhttp::verb::unknown)
+      req.method_string(method);
+    else
+      req.method(verb);
+    req.target(absolute ? t.url : t.target);
+    req.version(11);
+    auto has = [&](std::string_view n) {
+      for (const auto& h : headers)
+        if (iequals(h.name, n)) return true;
+      return false;
+    };
+    if (!has("host")) req.set(bhttp::field::host, t.host_header);
+    if (!has("user-agent")) req.set(bhttp::field::user_agent, "moonwire/0.1");
+    if (!has("accept")) req.set(bhttp::field::accept, "*/*");
+    if (spec_.decompress && !has("accept-encoding")) req.set(bhttp::field::accept_encoding, "gzip, deflate");
+    if (!t.user.empty() && !has("authorization")) req.set(bhttp::field::authorization, basic_auth(t.user, t.password));
+    if (absolute && (!proxy->user.empty() || !proxy->password.empty()))
+      req.set(bhttp::field::proxy_authorization, basic_auth(proxy->user, proxy->password));
+    for (const auto& h : headers) req.insert(h.name, h.value);
+    if (has_body) {
+      req.body() = body;
+      if (!has("content-length") && !has("transfer-encoding")) req.content_length(body.size());
+    } else if (method == "POST" || method == "PUT" || method == "PATCH") {
+      if (!has("content-length") && !has("transfer-encoding")) req.content_length(0);
+    }
+    if (!spec_.keepalive) req.set(bhttp::field::connection, "close");
+    return req;
+  }
+
+  asio::awaitable<Failure> run(std::shared_ptr<Exchange> self) {
+    Target t;
+    std::string err;
+    if (!parse_target(spec_.url, t, err)) co_return Failure{"EINVAL", err};
+    std::string method = spec_.method;
+    std::string body = std::move(spec_.body);
+    bool has_body = spec_.has_body || spec_.body_ref != LUA_NOREF;
+    std::vector<Header> headers = std::move(spec_.headers);
+    auto chunk = std::make_unique_for_overwrite<char[]>(kChunk);
+
+    for (;;) {
+      Failure pf;
+      auto proxy = proxy_for(t, pf);
+      if (pf) co_return pf;
+      std::string key = pool_key(t, proxy, spec_.tls);
+      bool absolute = proxy && proxy->scheme == "http" && t.scheme == "http";
+      auto req = build_request(t, method, body, has_body, headers, proxy, absolute);
+
+      // Send and read the response head; a reused connection the server closed meanwhile is
+      // retried once on a new one.
+      std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+      bool streaming = spec_.body_ref != LUA_NOREF && !body_streamed_ && has_body;
+      for (int attempt = 0;; ++attempt) {
+        bool reused = false;
+        conn_ = attempt == 0 && !streaming ? pool_->take(key) : nullptr;  // a stream cannot be replayed
+        if (conn_) {
+          reused = true;
+        } else {
+          Failure f = co_await open(t, proxy, key);
+          if (f) co_return f;
+        }
+        if (streaming) {
+          Failure sf = co_await write_streamed(req);
+          if (sf) co_return sf;
+        }
+        error_code wec;
+        if (!streaming) {
+          auto [wec1, wn] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_write(s, req, nothrow); });
+          wec = wec1;
+        }
+        if (aborted_) co_return Failure{kCancelled, "aborted"};
+        bool retry = false;
+        if (wec) {
+          if (reused && attempt == 0) {
+            retry = true;
+          } else {
+            co_return map_error(wec, "sending the request");
+          }
+        }
+        if (!retry) {
+          for (;;) {
+            parser.emplace();
+            parser->header_limit(kHeaderLimit);
+            parser->body_limit(boost::none);
+            if (method == "HEAD") parser->skip(true);
+            auto [rec, rn] = co_await conn_->with_stream(
+                [&](auto& s) { return bhttp::async_read_header(s, conn_->buf, *parser, nothrow); });
+            if (aborted_) co_return Failure{kCancelled, "aborted"};
+            if (rec) {
+              bool nothing = rec == bhttp::error::end_of_stream || rec == asio::error::connection_reset ||
+                             rec == asio::error::eof || rec == ssl::error::stream_truncated;
+              if (reused && attempt == 0 && nothing && conn_->buf.size() == 0) {
+                retry = true;
+                break;
+              }
+              co_return map_error(rec, "reading the response");
+            }
+            int st = parser->get().result_int();
+            if (st >= 100 && st < 200 && st != 101) continue;  // interim response
+            break;
+          }
+        }
+        if (!retry) break;
+        conn_->close();
+        conn_.reset();
+      }
+
+      auto& msg = parser->get();
+      int status = msg.result_int();
+      std::string location;
+      if (auto it = msg.find(bhttp::field::location); it != msg.end()) location = std::string(it->value());
+      bool is_redirect = (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
+                         !location.empty() && spec_.redirects > 0;
+      // A streamed body was consumed: a redirect that must resend it (307/308, or 301/302 for a
+      // method other than POST) is returned as the response instead.
+      if (is_redirect && body_streamed_ && has_body && status != 303 && !((status == 301 || status == 302) && method == "POST"))
+        is_redirect = false;
+      if (is_redirect && hops_ >= spec_.redirects)
+        co_return Failure{"ETOOMANYREDIRECTS", "too many redirects (more than " + std::to_string(spec_.redirects) +
+                                                   ") starting at " + spec_.url};
+
+      if (is_redirect) {
+        // Drain a small body to keep the connection; close it otherwise.
+        size_t drained = 0;
+        bool reusable = true;
+        while (!parser->is_done()) {
+          msg.body().data = chunk.get();
+          msg.body().size = kChunk;
+          auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_read(s, conn_->buf, *parser, nothrow); });
+          if (aborted_) co_return Failure{kCancelled, "aborted"};
+          drained += kChunk - msg.body().size;
+          if (ec == bhttp::error::need_buffer) ec = {};
+          if (ec || drained > kDrainLimit) {
+            reusable = false;
+            break;
+          }
+        }
+        release_conn(reusable && parser->keep_alive());
+        // Resolve the Location against the current URL.
+        auto base = urls::parse_uri(t.url);
+        auto ref = urls::parse_uri_reference(location);
+        if (!base || !ref) co_return Failure{"EPROTO", "redirect with an invalid Location: " + location};
+        urls::url next;
+        auto rr = urls::resolve(*base, *ref, next);
+        if (!rr) co_return Failure{"EPROTO", "redirect with an invalid Location: " + location};
+        Target nt;
+        if (!parse_target(next.buffer(), nt, err)) co_return Failure{"EPROTO", "redirect to " + err};
+        if (status == 303 && method != "HEAD") {
+          method = "GET";
+        } else if ((status == 301 || status == 302) && method == "POST") {
+          method = "GET";
+        }
+        if (method == "GET" && (status == 301 || status == 302 || status == 303)) {
+          has_body = false;
+          body.clear();
+          std::erase_if(headers, [](const Header& h) {
+            return iequals(h.name, "content-type") || iequals(h.name, "content-length") ||
+                   iequals(h.name, "transfer-encoding");
+          });
+        }
+        if (nt.scheme != t.scheme || nt.host != t.host || nt.port != t.port) {
+          std::erase_if(headers, [](const Header& h) {
+            return iequals(h.name, "authorization") || iequals(h.name, "cookie") || iequals(h.name, "host");
+          });
+        }
+        t = std::move(nt);
+        ++hops_;
+        continue;
+      }
+
+      // The final response.
+      final_url_ = t.url;
+      resp_.status = status;
+      resp_.reason = std::string(msg.reason());
+      std::string encoding;
+      for (const auto& f : msg) {
+        std::string name = lower(f.name_string());
+        if (name == "content-encoding") encoding = lower(f.value());
+        resp_.headers.push_back({std::move(name), std::string(f.value())});
+      }
+      while (!encoding.empty() && (encoding.back() == ' ' || encoding.back() == '\t')) encoding.pop_back();
+      bool inflate = spec_.decompress && method != "HEAD" && (encoding == "gzip" || encoding == "x-gzip" || encoding == "deflate");
+      if (inflate) inflater_.start(encoding == "deflate" ? Inflater::Kind::deflate : Inflater::Kind::gzip);
+      if (!spec_.save_to_file.empty()) {
+        file_ = std::fopen(spec_.save_to_file.c_str(), "wb");
+        if (!file_) {
+          int e = errno;
+          co_return Failure{strerrorname_np(e) ? strerrorname_np(e) : "EIO",
+                            "cannot open '" + spec_.save_to_file + "' for writing: " + std::strerror(e)};
+        }
+      } else if (auto len = parser->content_length(); len && *len <= 64 * 1024 * 1024 && !inflate) {
+        resp_.body.reserve(*len);
+      }
+      std::optional<uint64_t> total;
+      if (auto cl = parser->content_length()) total = *cl;
+      uint64_t received = 0;
+      std::string sink_error;
+      bool sink_failed = false;
+      auto write_out = [&](const char* p, size_t n) {
+        if (file_) {
+          if (std::fwrite(p, 1, n, file_) != n) {
+            sink_error = "writing '" + spec_.save_to_file + "': " + std::strerror(errno);
+            sink_failed = true;
+            return false;
+          }
+          return true;
+        }
+        resp_.body.append(p, n);
+        return true;
+      };
+      while (!parser->is_done()) {
+        msg.body().data = chunk.get();
+        msg.body().size = kChunk;
+        auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_read(s, conn_->buf, *parser, nothrow); });
+        if (aborted_) co_return Failure{kCancelled, "aborted"};
+        if (ec == bhttp::error::need_buffer) ec = {};
+        size_t got = kChunk - msg.body().size;
+        if (got) {
+          received += got;
+          std::string ierr;
+          bool ok = inflate ? inflater_.feed(chunk.get(), got, write_out, ierr) : write_out(chunk.get(), got);
+          if (!ok) {
+            if (sink_failed) co_return Failure{"EIO", sink_error};
+            co_return Failure{"EPROTO", "response body: " + ierr};
+          }
+          if (auto f = progress(received, total)) co_return f;
+        }
+        if (ec) {
+          if (ec == ssl::error::stream_truncated && parser->need_eof()) {
+            error_code ec2;
+            parser->put_eof(ec2);
+            if (!ec2) break;
+          }
+          co_return map_error(ec, "reading the response body");
+        }
+      }
+      if (inflate) {
+        std::string ierr;
+        if (!inflater_.finish(ierr)) co_return Failure{"EPROTO", "response body: " + ierr};
+      }
+      if (received == 0 && spec_.progress_ref != LUA_NOREF)
+        if (auto f = progress(0, total)) co_return f;
+      if (file_) {
+        bool bad = std::fflush(file_) != 0;
+        if (bad) co_return Failure{"EIO", "writing '" + spec_.save_to_file + "': " + std::strerror(errno)};
+      }
+      release_conn(parser->keep_alive());
+      co_return Failure{};
+    }
+  }
+
+  void release_conn(bool reusable) {
+    if (!conn_) return;
+    if (reusable && spec_.keepalive && !aborted_ && conn_->buf.size() == 0)
+      pool_->put(std::move(conn_));
+    else
+      conn_->close();
+    conn_.reset();
+  }
+
+  OpPtr op_;
+  asio::io_context& io_;
+  std::shared_ptr<Pool> pool_;
+  Spec spec_;
+  std::shared_ptr<HttpConn> conn_;
+  std::shared_ptr<tcp::socket> connecting_;
+  bool aborted_ = false;
+  bool body_streamed_ = false;
+  int hops_ = 0;
+  std::string final_url_;
+  Response resp_;
+  Inflater inflater_;
+  FILE* file_ = nullptr;
+};
+
+// --- Lua API ---------------------------------------------------------------------------------
+
+// Reads one header value (string/number) at the top of the stack into spec; raises on bad input.
+static void add_header(lua_State* L, Spec* spec, int key_idx, int val_idx) {
+  std::string_view name = to_sv(L, key_idx);
+  if (!is_token(name)) raisef(L, "EINVAL", "http: invalid header name '%s'", lua_tostring(L, key_idx));
+  int vt = lua_type(L, val_idx);
+  if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
+    raisef(L, "EINVAL", "http: header '%s' must be a string or a list of strings (got %s)", lua_tostring(L, key_idx),
+           luaL_typename(L, val_idx));
+  size_t n;
+  const char* v = lua_tolstring(L, val_idx, &n);
+  if (!is_field_value({v, n})) raisef(L, "EINVAL", "http: header '%s' contains CR, LF or NUL", lua_tostring(L, key_idx));
+  spec->headers.push_back(Header{std::string(name), std::string(v, n)});
+}
+
+// Reads the arguments (url at 1, body at 2, opts at 3) into a Spec userdata pushed at the top.
+static Spec* read_spec(lua_State* L, const char* method) {
+  opt_table(L, 3, "http request");
+  auto* spec = new_object<Spec>(L, kSpecType, 0);
+  int s = lua_gettop(L);
+  // method
+  if (method) {
+    spec->method = method;
+  } else if (get_field(L, 3, "method") != LUA_TNIL) {
+    if (!lua_isstring(L, -1)) raise(L, "EINVAL", "http: option 'method' must be a string");
+    spec->method = lower(to_sv(L, -1));
+    for (char& c : spec->method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!is_token(spec->method)) raisef(L, "EINVAL", "http: invalid method '%s'", lua_tostring(L, -1));
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+  }
+  // url
+  if (lua_isnil(L, 1) && get_field(L, 3, "url") != LUA_TNIL) lua_replace(L, 1);
+  else if (lua_gettop(L) > s) lua_pop(L, 1);
+  if (lua_type(L, 1) != LUA_TSTRING) raise(L, "EINVAL", "http: a URL string is required");
+  spec->url = to_sv(L, 1);
+  // headers
+  int t = get_field(L, 3, "headers");
+  if (t == LUA_TTABLE) {
+    int h = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, h)) {
+      if (lua_type(L, -2) != LUA_TSTRING) raise(L, "EINVAL", "http: header names must be strings");
+      if (lua_istable(L, -1)) {
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n; ++i) {
+          lua_geti(L, -1, i);
+          add_header(L, spec, -3, -1);
+          lua_pop(L, 1);
+        }
+      } else {
+        add_header(L, spec, -2, -1);
+      }
+      lua_pop(L, 1);
+    }
+  } else if (t != LUA_TNIL) {
+    raise(L, "EINVAL", "http: option 'headers' must be a table");
+  }
+  lua_pop(L, 1);
+  // query
+  t = get_field(L, 3, "query");
+  if (t == LUA_TTABLE) {
+    int q = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, q)) {
+      if (lua_type(L, -2) != LUA_TSTRING && lua_type(L, -2) != LUA_TNUMBER)
+        raise(L, "EINVAL", "http: query keys must be strings");
+      lua_pushvalue(L, -2);
+      std::string_view k = to_sv(L, -1);  // a copy of the key: tolstring must not touch the original
+      auto add = [&](int idx) {
+        int vt = lua_type(L, idx);
+        if (vt == LUA_TBOOLEAN) {
+          spec->query.emplace_back(std::string(k), lua_toboolean(L, idx) ? "true" : "false");
+          return true;
+        }
+        if (vt != LUA_TSTRING && vt != LUA_TNUMBER) return false;
+        spec->query.emplace_back(std::string(k), std::string(to_sv(L, idx)));
+        return true;
+      };
+      bool ok = true;
+      if (lua_istable(L, -2)) {
+        lua_Integer n = luaL_len(L, -2);
+        for (lua_Integer i = 1; i <= n && ok; ++i) {
+          lua_geti(L, -2, i);
+          ok = add(-1);
+          lua_pop(L, 1);
+        }
+      } else {
+        ok = add(-2);
+      }
+      if (!ok) raise(L, "EINVAL", "http: query values must be strings, numbers, booleans or lists of them");
+      lua_pop(L, 2);
+    }
+    std::stable_sort(spec->query.begin(), spec->query.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  } else if (t != LUA_TNIL) {
+    raise(L, "EINVAL", "http: option 'query' must be a table");
+  }
+  lua_pop(L, 1);
+  // body / json
+  if (lua_isnil(L, 2)) {
+    get_field(L, 3, "body");
+    lua_replace(L, 2);
+  }
+  if (lua_isfunction(L, 2)) {  // streamed body: chunks from the function until nil
+    lua_pushvalue(L, 2);
+    spec->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else if (!lua_isnil(L, 2)) {
+    if (lua_type(L, 2) != LUA_TSTRING && lua_type(L, 2) != LUA_TNUMBER)
+      raisef(L, "EINVAL", "http: body must be a string or a function (got %s)", luaL_typename(L, 2));
+    spec->body = to_sv(L, 2);
+    spec->has_body = true;
+  } else if (get_field(L, 3, "json") != LUA_TNIL) {
+    int j = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "json");
+    if (!lua_istable(L, -1) || lua_getfield(L, -1, "encode") != LUA_TFUNCTION)
+      raise(L, "EINVAL", "http: option 'json' needs the json module");
+    lua_pushvalue(L, j);
+    lua_call(L, 1, 1);
+    spec->body = to_sv(L, -1);
+    spec->has_body = true;
+    spec->json_body = true;
+    lua_settop(L, j - 1);
+  } else {
+    lua_pop(L, 1);
+  }
+  if (spec->json_body && !spec->has_header("content-type"))
+    spec->headers.push_back(Header{"Content-Type", "application/json"});
+  // timeouts (ms), redirects, flags
+  lua_Number to = opt_num_field(L, 3, "timeout", 30000);
+  spec->timeout_ms = to > 0 ? static_cast<int64_t>(to) : -1;
+  lua_Number cto = opt_num_field(L, 3, "connect_timeout", -1);
+  spec->connect_timeout_ms = cto >= 0 ? static_cast<int64_t>(cto) : -1;
+  t = get_field(L, 3, "redirects");
+  if (t == LUA_TBOOLEAN)
+    spec->redirects = lua_toboolean(L, -1) ? 10 : 0;
+  else if (t == LUA_TNUMBER)
+    spec->redirects = static_cast<int>(std::max<lua_Integer>(0, lua_tointeger(L, -1)));
+  else if (t != LUA_TNIL)
+    raise(L, "EINVAL", "http: option 'redirects' must be a number or a boolean");
+  lua_pop(L, 1);
+  spec->decompress = opt_bool_field(L, 3, "decompress", true);
+  spec->keepalive = opt_bool_field(L, 3, "keepalive", true);
+  get_field(L, 3, "tls");
+  spec->tls = tls::read_options(L, -1);
+  lua_pop(L, 1);
+  t = get_field(L, 3, "save_to_file");
+  if (t == LUA_TSTRING) {
+    spec->save_to_file = to_sv(L, -1);
+    if (spec->save_to_file.empty()) raise(L, "EINVAL", "http: option 'save_to_file' must not be empty");
+  } else if (t != LUA_TNIL) {
+    raise(L, "EINVAL", "http: option 'save_to_file' must be a path string");
+  }
+  lua_pop(L, 1);
+  t = get_field(L, 3, "on_progress");
+  if (t == LUA_TFUNCTION) {
+    spec->progress_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    if (t != LUA_TNIL) raise(L, "EINVAL", "http: option 'on_progress' must be a function");
+    lua_pop(L, 1);
+  }
+  if (spec->progress_ref != LUA_NOREF || spec->body_ref != LUA_NOREF) {  // callbacks run on their own thread
+    spec->cb_thread = lua_newthread(L);
+    spec->thread_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  // proxy: nil = environment, false = none, URL string
+  t = get_field(L, 3, "proxy");
+  bool truthy = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (t == LUA_TBOOLEAN || t == LUA_TNIL) {
+    spec->proxy_mode = t == LUA_TNIL || truthy ? ProxyMode::env : ProxyMode::none;
+  } else if (auto p = read_proxy_option(L, 3)) {
+    spec->proxy_mode = ProxyMode::explicit_;
+    spec->proxy = std::move(*p);
+  }
+  // URL: query merged, then validated (no Lua error may be raised while C++ temporaries live)
+  if (!apply_query(spec->url, spec->query, spec->err_msg)) {
+    spec->err_code = "EINVAL";
+  } else {
+    Target tg;
+    if (!parse_target(spec->url, tg, spec->err_msg)) spec->err_code = "EINVAL";
+  }
+  if (!spec->err_code.empty()) {
+    lua_pushfstring(L, "http: %s", spec->err_msg.c_str());
+    raise(L, spec->err_code, to_sv(L, -1));
+  }
+  return spec;
+}
+
+static int do_request(lua_State* L, const char* method) {
+  lua_settop(L, 3);
+  Spec* spec = read_spec(L, method);
+  std::shared_ptr<Pool>* pool = nullptr;
+  get_pool(L, &pool);
+  return suspend(L, "http request", spec->timeout_ms, [&](const OpPtr& op) {
+    auto x = std::make_shared<Exchange>(op, *pool, std::move(*spec));
+    spec->progress_ref = spec->body_ref = spec->thread_ref = LUA_NOREF;
+    x->start();
+  });
+}
+
+// get(url[, opts]) and friends without a positional body.
+static int no_body(lua_State* L, const char* method) {
+  if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) luaL_typeerror(L, 2, "table of options");
+  if (lua_type(L, 1) == LUA_TTABLE && lua_isnoneornil(L, 2)) {  // get{url=..., ...}
+    lua_settop(L, 1);
+    lua_pushnil(L);
+    lua_insert(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  lua_insert(L, 2);  // url, nil, opts
+  return do_request(L, method);
+}
+
+// post(url, body[, opts]) / post(url, opts)
+static int with_body(lua_State* L, const char* method) {
+  lua_settop(L, 3);
+  if (!lua_isnil(L, 3) && !lua_istable(L, 3)) luaL_typeerror(L, 3, "table of options");
+  if (lua_istable(L, 2) && lua_isnil(L, 3)) {  // post(url, opts)
+    lua_pushnil(L);
+    lua_insert(L, 2);
+    lua_settop(L, 3);
+  }
+  return do_request(L, method);
+}
+
+
+// --- HOOZi compatibility: net.http:get/post/request/... (colon calls) -------------------------
+// Fire-and-forget calls with callbacks and timeouts in seconds; resp = {status, body, ok, error,
+// headers}. Told apart from CopperMoon's dot calls by the first argument (the module itself).
+static char kModuleKey, kCompatKey;
+static const char kHooziLua[] = R"lua(
+local http = ...
+local M = {}
+local function spawn(fn) return (package.loaded.task or task).spawn(fn) end
+local function convert(opts, timeout_s)
+  local o = {}
+  if type(opts) == "table" then
+    for k, v in pairs(opts) do o[k] = v end
+    if opts.content_type then
+      local h = {}
+      for k, v in pairs(opts.headers or {}) do h[k] = v end
+      h["Content-Type"] = opts.content_type
+      o.headers = h
+    end
+    o.content_type = nil
+    timeout_s = opts.timeout or timeout_s
+  end
+  o.timeout = math.floor((timeout_s or 10) * 1000)
+  return o
+end
+local function run(method, url, body, o, cb)
+  spawn(function()
+    o.method = method
+    if body ~= nil then o.body = body end
+    local ok, r = pcall(http.request, url, o)
+    local resp
+    if ok then
+      resp = { status = r.status, body = r.body or "", ok = r.ok, headers = r.headers, url = r.url, file = r.file }
+      if not r.ok then resp.error = "HTTP " .. r.status end
+    else
+      resp = { status = 0, body = "", ok = false, error = tostring(r), code = type(r) == "table" and r.code or nil }
+    end
+    if cb then cb(resp) end
+  end)
+end
+local function simple(method)
+  return function(url, a, b)
+    if type(a) == "function" then return run(method, url, nil, convert(nil, b), a) end -- (url, cb, timeout)
+    return run(method, url, nil, convert(a), b)                                       -- (url, options, cb)
+  end
+end
+for _, m in ipairs({ "get", "delete", "head", "options" }) do M[m] = simple(m:upper()) end
+local function with_body(method)
+  return function(url, a, b, c, d)
+    if type(a) == "table" then return run(method, url, nil, convert(a), b) end -- (url, options, cb)
+    return run(method, url, a, convert({ content_type = b }, d), c)           -- (url, body, type, cb, timeout)
+  end
+end
+for _, m in ipairs({ "post", "put", "patch" }) do M[m] = with_body(m:upper()) end
+function M.request(url, method, options, cb)
+  if type(options) == "function" then options, cb = nil, options end
+  return run(string.upper(method or "GET"), url, nil, convert(options), cb)
+end
+return M
+)lua";
+
+static bool colon_call(lua_State* L) {
+  if (!lua_istable(L, 1)) return false;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kModuleKey);
+  bool same = lua_rawequal(L, 1, -1);
+  lua_pop(L, 1);
+  return same;
+}
+
+static int hoozi(lua_State* L, const char* name) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kCompatKey);
+  lua_getfield(L, -1, name);
+  lua_replace(L, 1);
+  lua_pop(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static int http_get(lua_State* L) { return colon_call(L) ? hoozi(L, "get") : no_body(L, "GET"); }
+static int http_head(lua_State* L) { return colon_call(L) ? hoozi(L, "head") : no_body(L, "HEAD"); }
+static int http_delete(lua_State* L) { return colon_call(L) ? hoozi(L, "delete") : no_body(L, "DELETE"); }
+static int http_options(lua_State* L) { return colon_call(L) ? hoozi(L, "options") : no_body(L, "OPTIONS"); }
+static int http_post(lua_State* L) { return colon_call(L) ? hoozi(L, "post") : with_body(L, "POST"); }
+static int http_put(lua_State* L) { return colon_call(L) ? hoozi(L, "put") : with_body(L, "PUT"); }
+static int http_patch(lua_State* L) { return colon_call(L) ? hoozi(L, "patch") : with_body(L, "PATCH"); }
+
+// request(opts) with opts.url and opts.method; or request(url[, opts]).
+static int http_request(lua_State* L) {
+  if (colon_call(L)) return hoozi(L, "request");
+  if (lua_istable(L, 1)) {
+    lua_settop(L, 1);
+    lua_pushnil(L);
+    lua_insert(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  lua_insert(L, 2);
+  return do_request(L, nullptr);
+}
+
+// http.pool([{max_idle_per_origin, idle_timeout, close_idle}]) → {idle, opened, reused, ...}
+static int http_pool(lua_State* L) {
+  opt_table(L, 1, "http.pool");
+  Pool* p = get_pool(L);
+  lua_Integer mi = opt_int_field(L, 1, "max_idle_per_origin", static_cast<lua_Integer>(p->max_idle_per_origin));
+  lua_Integer it = opt_int_field(L, 1, "idle_timeout", p->idle_timeout_ms);
+  luaL_argcheck(L, mi >= 0 && it >= 0, 1, "pool settings must be >= 0");
+  p->max_idle_per_origin = static_cast<size_t>(mi);
+  p->idle_timeout_ms = it;
+  if (opt_bool_field(L, 1, "close_idle", false)) p->clear();
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, static_cast<lua_Integer>(p->count()));
+  lua_setfield(L, -2, "idle");
+  lua_pushinteger(L, static_cast<lua_Integer>(p->opened));
+  lua_setfield(L, -2, "opened");
+  lua_pushinteger(L, static_cast<lua_Integer>(p->reused));
+  lua_setfield(L, -2, "reused");
+  lua_pushinteger(L, static_cast<lua_Integer>(p->max_idle_per_origin));
+  lua_setfield(L, -2, "max_idle_per_origin");
+  lua_pushinteger(L, p->idle_timeout_ms);
+  lua_setfield(L, -2, "idle_timeout");
+  return 1;
+}
+
+int open_http(lua_State* L) {
+  luaL_newmetatable(L, kSpecType);
+  lua_pushcfunction(L, spec_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, kPoolType);
+  lua_pushcfunction(L, pool_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  new_object<PoolBox>(L, kPoolType, 0, PoolBox{std::make_shared<Pool>()});
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kPoolKey);
+
+  const luaL_Reg funcs[] = {{"get", http_get},         {"post", http_post},       {"put", http_put},
+                            {"patch", http_patch},     {"delete", http_delete},   {"head", http_head},
+                            {"options", http_options}, {"request", http_request}, {"pool", http_pool},
+                            {nullptr, nullptr}};
+  luaL_newlib(L, funcs);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kModuleKey);
+  if (luaL_loadbuffer(L, kHooziLua, sizeof kHooziLua - 1, "=[net.http compat]") != LUA_OK) lua_error(L);
+  lua_pushvalue(L, -2);
+  lua_call(L, 1, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kCompatKey);
+  return 1;
+}
+
+}  // namespace mw::net

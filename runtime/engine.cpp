@@ -59,9 +59,10 @@ Engine::~Engine() {
 }
 
 int Engine::run_main(int nargs) {
-  Task* t = scheduler_->spawn(L_, nargs, true);
-  t->is_main = true;
+  Task* t = scheduler_->create(L_, nargs);
+  t->is_main = true;  // before it runs: an error in the main chunk is reported as such
   lua_pop(L_, 1);
+  scheduler_->start(t);
   run_loop();
   return exit_code();
 }

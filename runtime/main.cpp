@@ -77,13 +77,13 @@ bool collect_args(int argc, char** argv, Args& a) {
       case 'l':
         if (s[2] == '\0') {
           if (++i >= argc || argv[i][0] == '-') {
-            std::fprintf(stderr, "%s: '%s' needs argument\n%s", progname, s, kUsage);
+            std::fprintf(stderr, "%s: '%s' needs argument (try '%s --help')\n", progname, s, progname);
             return false;
           }
         }
         continue;
     }
-    std::fprintf(stderr, "%s: unrecognized option '%s'\n%s", progname, s, kUsage);
+    std::fprintf(stderr, "%s: unrecognized option '%s' (try '%s --help')\n", progname, s, progname);
     return false;
   }
   return true;
@@ -240,6 +240,14 @@ int main(int argc, char** argv) {
     if (a.has_E) {
       lua_pushboolean(L, 1);
       lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+      // The package library was opened (reading LUA_PATH/LUA_CPATH) when the engine was
+      // created, before -E was seen: put the default paths back, as `lua -E` has them.
+      lua_getglobal(L, "package");
+      lua_pushliteral(L, LUA_PATH_DEFAULT);
+      lua_setfield(L, -2, "path");
+      lua_pushliteral(L, LUA_CPATH_DEFAULT);
+      lua_setfield(L, -2, "cpath");
+      lua_pop(L, 1);
     } else {
       const char* init = std::getenv("LUA_INIT_5_4");
       if (!init) init = std::getenv("LUA_INIT");

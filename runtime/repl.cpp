@@ -37,6 +37,11 @@ struct Edit {
     using_history = reinterpret_cast<void (*)()>(dlsym(h, "using_history"));
     read_history = reinterpret_cast<int (*)(const char*)>(dlsym(h, "read_history"));
     write_history = reinterpret_cast<int (*)(const char*)>(dlsym(h, "write_history"));
+    // libedit must not touch signal handlers: it saves the SIGINT/SIGTERM handlers when a
+    // readline call starts (on this reader thread) and puts them back when it ends, which
+    // silently undid the engine's handlers when they were installed meanwhile, so Ctrl-C at
+    // the prompt killed the process instead of the graceful shutdown (exit 130).
+    if (auto* catch_signals = static_cast<int*>(dlsym(h, "rl_catch_signals"))) *catch_signals = 0;
     return readline && add_history && using_history && read_history && write_history;
   }
 };

@@ -14,6 +14,17 @@ Scheduler::~Scheduler() = default;
 Task* Scheduler::check_task(lua_State* L, int idx) { return static_cast<Task*>(luaL_checkudata(L, idx, kTaskType)); }
 
 Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
+  Task* t = create(L, nargs);
+  if (start_now) {
+    resume(t);
+  } else {
+    t->status = TaskStatus::waiting;
+    post_wake(t);
+  }
+  return t;
+}
+
+Task* Scheduler::create(lua_State* L, int nargs) {
   luaL_checktype(L, -(nargs + 1), LUA_TFUNCTION);
   lua_State* T = lua_newthread(L);
   Task* t = new_object<Task>(L, kTaskType, 1);
@@ -29,12 +40,6 @@ Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
   lua_pushvalue(L, -1);
   t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
   live_.insert(t);
-  if (start_now) {
-    resume(t);
-  } else {
-    t->status = TaskStatus::waiting;
-    post_wake(t);
-  }
   return t;
 }
 

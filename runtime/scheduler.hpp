@@ -44,6 +44,9 @@ class Scheduler {
   // Creates a task for the function at stack index -(nargs+1) of L and its nargs arguments
   // (all popped), pushes the task object, and runs it at once until its first suspension.
   Task* spawn(lua_State* L, int nargs, bool start_now = true);
+  // The two halves of spawn: create the task (pushing its object), then run it.
+  Task* create(lua_State* L, int nargs);
+  void start(Task* t) { resume(t); }
 
   // Resumes a waiting task: directly when called from the event loop, posted when called
   // from inside running Lua code.

@@ -14,7 +14,10 @@ local function table_repr(t, depth, seen)
   if depth > 4 then return "{...}" end
   seen[t] = true
   local parts, n = {}, #t
-  for i = 1, n do parts[#parts + 1] = pretty(t[i], depth + 1, seen, true) end
+  for i = 1, n do
+    if i > 100 then parts[#parts + 1] = "..."; break end
+    parts[#parts + 1] = pretty(t[i], depth + 1, seen, true)
+  end
   local keys = {}
   for k in pairs(t) do
     if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
@@ -26,7 +29,10 @@ local function table_repr(t, depth, seen)
     return tostring(a) < tostring(b)
   end)
   for i, k in ipairs(keys) do
-    if #parts >= 100 then parts[#parts + 1] = "..."; break end
+    if #parts >= 100 then
+      if parts[#parts] ~= "..." then parts[#parts + 1] = "..." end
+      break
+    end
     local key = is_identifier(k) and k or ("[" .. pretty(k, depth + 1, seen, true) .. "]")
     parts[#parts + 1] = key .. " = " .. pretty(t[k], depth + 1, seen, true)
   end
@@ -49,7 +55,10 @@ local function report(err)
 end
 
 local function handler(e)
-  return debug.traceback(tostring(e), 2)
+  local tb = debug.traceback(tostring(e), 2)
+  -- Leave out the REPL's own frames (everything from its xpcall down).
+  local cut = tb:find("\n\t%[C%]: in function 'xpcall'")
+  return cut and tb:sub(1, cut - 1) or tb
 end
 
 if is_tty then
@@ -65,8 +74,10 @@ while true do
   end
   local chunk = buffer and (buffer .. "\n" .. line) or line
   local fn, err = load("return " .. chunk, "=stdin")
+  -- Incomplete as an expression ("1 +") or as a statement ("x =", "for ... do"): read more.
+  local incomplete = not fn and err:find("<eof>$")
   if not fn then fn, err = load(chunk, "=stdin") end
-  if not fn and err:find("<eof>$") then
+  if not fn and (incomplete or err:find("<eof>$")) then
     buffer = chunk
   else
     buffer = nil
@@ -77,9 +88,14 @@ while true do
       local res = pack(xpcall(fn, handler))
       if res[1] then
         if res.n > 1 then
-          local out = {}
-          for i = 2, res.n do out[#out + 1] = pretty(res[i]) end
-          print(concat(out, "\t"))
+          -- Rendering runs user code (__tostring, __pairs): an error there is reported like
+          -- any other error instead of ending the REPL.
+          local ok, perr = xpcall(function()
+            local out = {}
+            for i = 2, res.n do out[#out + 1] = pretty(res[i]) end
+            print(concat(out, "\t"))
+          end, handler)
+          if not ok then report(perr) end
         end
       else
         report(res[2])

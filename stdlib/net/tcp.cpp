@@ -1,6 +1,7 @@
 // net.tcp (CopperMoon API): connect, listen, accept; read/read_line/read_all/write/... on
 // connections; TLS clients and servers, starttls. One reader at a time per connection; writers
 // are queued and never interleave; write returns once the kernel has the data.
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -152,6 +153,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void wait_for(const OpPtr& op, const ReadReq& r) {
     reader_ = op;
     req_ = r;
+    // A reader that gives up (timeout, cancelled task, shutdown) also stops the socket read,
+    // so nothing keeps the loop alive for it. Bytes already read are kept for the next read.
+    op->on_abandon([w = weak_from_this()] {
+      if (auto self = w.lock()) self->read_cancel_.emit(asio::cancellation_type::terminal);
+    });
     want_data();
   }
 
@@ -236,7 +242,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       // epoll_ctl per wait. A small inline buffer; a full one means more may be waiting.
       if (waiting_) return;
       waiting_ = true;
-      sock_.async_read_some(asio::buffer(inbuf_, sizeof inbuf_), [self](const error_code& ec, size_t n) {
+      auto on_read = [self](const error_code& ec, size_t n) {
         self->waiting_ = false;
         if (self->closed_) return;
         if (n > 0) {
@@ -246,25 +252,29 @@ class Conn : public std::enable_shared_from_this<Conn> {
         }
         if (ec == asio::error::eof)
           self->eof_ = true;
-        else if (ec)
+        else if (ec && ec != asio::error::operation_aborted)
           self->set_error(ec, "read");
         if (self->reader_busy()) self->deliver();  // else the data waits for the next read
-      });
+      };
+      sock_.async_read_some(asio::buffer(inbuf_, sizeof inbuf_),
+                            asio::bind_cancellation_slot(read_cancel_.slot(), std::move(on_read)));
       return;
     }
     if (waiting_) return;
     waiting_ = true;
     if (!tls_scratch_) tls_scratch_ = std::make_unique<char[]>(kTlsChunk);
-    tls_->async_read_some(asio::buffer(tls_scratch_.get(), kTlsChunk), [self](const error_code& ec, size_t n) {
+    auto on_read = [self](const error_code& ec, size_t n) {
       self->waiting_ = false;
       if (self->closed_) return;
       self->rbuf_.append(self->tls_scratch_.get(), n);
       if (ec == asio::error::eof || ec == ssl::error::stream_truncated)
         self->eof_ = true;
-      else if (ec)
+      else if (ec && ec != asio::error::operation_aborted)
         self->set_error(ec, "read");
       if (self->reader_busy()) self->deliver();
-    });
+    };
+    tls_->async_read_some(asio::buffer(tls_scratch_.get(), kTlsChunk),
+                          asio::bind_cancellation_slot(read_cancel_.slot(), std::move(on_read)));
   }
 
   // New data, EOF or an error arrived while a reader waits.
@@ -314,6 +324,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::shared_ptr<ssl::context> tls_ctx_;
   std::unique_ptr<TlsStream> tls_;
   std::unique_ptr<char[]> tls_scratch_;
+  asio::cancellation_signal read_cancel_;
   char inbuf_[1024];
   std::string peer_, local_;
   bool closed_ = false;

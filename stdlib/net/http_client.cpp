@@ -1228,8 +1228,19 @@ static bool colon_call(lua_State* L) {
   return same;
 }
 
+// The HOOZi layer is compiled on first use, not at every start of the runtime.
+static void push_compat(lua_State* L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kCompatKey) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  if (luaL_loadbuffer(L, kHooziLua, sizeof kHooziLua - 1, "=[net.http compat]") != LUA_OK) lua_error(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kModuleKey);
+  lua_call(L, 1, 1);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kCompatKey);
+}
+
 static int hoozi(lua_State* L, const char* name) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &kCompatKey);
+  push_compat(L);
   lua_getfield(L, -1, name);
   lua_replace(L, 1);
   lua_pop(L, 1);
@@ -1302,10 +1313,6 @@ int open_http(lua_State* L) {
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kModuleKey);
-  if (luaL_loadbuffer(L, kHooziLua, sizeof kHooziLua - 1, "=[net.http compat]") != LUA_OK) lua_error(L);
-  lua_pushvalue(L, -2);
-  lua_call(L, 1, 1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &kCompatKey);
   return 1;
 }
 

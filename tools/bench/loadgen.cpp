@@ -1,0 +1,200 @@
+// Load generator for `make bench` (one thread, one io_context, C++20 coroutines).
+//
+//   bench_loadgen echo --port P [--conns 50] [--size 64] [--duration 4] [--warmup 0.5]
+//     Each connection: write SIZE bytes, read SIZE bytes back (checked), repeat. Messages are
+//     counted after the warm-up for DURATION seconds. Prints:
+//       msgs=<n> seconds=<s> rate=<msgs/s> conns=<c> size=<b>
+//
+//   bench_loadgen hold --port P [--conns 10000] [--parallel 200] [--hold 120]
+//     Opens CONNS connections (at most PARALLEL connects in flight), prints "CONNECTED <n>",
+//     then holds them idle. On SIGUSR1 every connection does one SIZE-byte echo round trip and
+//     "PINGED <n>" is printed. Exits on SIGTERM/SIGINT or after HOLD seconds.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Options {
+  std::string mode;
+  unsigned short port = 0;
+  int conns = -1;
+  size_t size = 64;
+  double duration = 4.0;
+  double warmup = 0.5;
+  int parallel = 200;
+  double hold = 120.0;
+};
+
+[[noreturn]] static void die(const std::string& msg) {
+  std::fprintf(stderr, "loadgen: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+static Options parse(int argc, char** argv) {
+  Options o;
+  if (argc < 2) die("usage: bench_loadgen echo|hold --port P [options]");
+  o.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) die("missing value for " + a);
+    const char* v = argv[++i];
+    if (a == "--port") o.port = static_cast<unsigned short>(std::atoi(v));
+    else if (a == "--conns") o.conns = std::atoi(v);
+    else if (a == "--size") o.size = static_cast<size_t>(std::atol(v));
+    else if (a == "--duration") o.duration = std::atof(v);
+    else if (a == "--warmup") o.warmup = std::atof(v);
+    else if (a == "--parallel") o.parallel = std::atoi(v);
+    else if (a == "--hold") o.hold = std::atof(v);
+    else die("unknown option " + a);
+  }
+  if (o.mode != "echo" && o.mode != "hold") die("mode must be echo or hold");
+  if (o.port == 0) die("--port is required");
+  if (o.conns < 0) o.conns = o.mode == "echo" ? 50 : 10000;
+  if (o.size == 0) o.size = 1;
+  return o;
+}
+
+// --- echo ------------------------------------------------------------------------------------
+
+struct EchoState {
+  bool measuring = false;
+  bool stopping = false;
+  long long msgs = 0;
+  int connected = 0;
+};
+
+static asio::awaitable<void> echo_client(tcp::endpoint ep, size_t size, EchoState& st) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket sock(ex);
+  auto [cec] = co_await sock.async_connect(ep, use_tuple);
+  if (cec) die("connect: " + cec.message());
+  sock.set_option(tcp::no_delay(true));
+  ++st.connected;
+  std::vector<char> out(size), in(size);
+  for (size_t i = 0; i < size; ++i) out[i] = static_cast<char>('a' + i % 26);
+  while (!st.stopping) {
+    auto [wec, w] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+    if (wec) die("write: " + wec.message());
+    auto [rec, r] = co_await asio::async_read(sock, asio::buffer(in), use_tuple);
+    if (rec) {
+      if (st.stopping) break;
+      die("read: " + rec.message());
+    }
+    if (std::memcmp(in.data(), out.data(), size) != 0) die("echo mismatch");
+    if (st.measuring) ++st.msgs;
+  }
+}
+
+static int run_echo(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  EchoState st;
+  for (int i = 0; i < o.conns; ++i) asio::co_spawn(io, echo_client(ep, o.size, st), asio::detached);
+  asio::steady_timer timer(io);
+  clock_type::time_point t0;
+  timer.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.warmup)));
+  timer.async_wait([&](auto) {
+    if (st.connected != o.conns) die("not all connections are up after the warm-up");
+    st.measuring = true;
+    t0 = clock_type::now();
+    timer.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.duration)));
+    timer.async_wait([&](auto) {
+      st.measuring = false;
+      st.stopping = true;
+      double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+      std::printf("msgs=%lld seconds=%.6f rate=%.0f conns=%d size=%zu\n", st.msgs, secs, st.msgs / secs, o.conns,
+                  o.size);
+      std::fflush(stdout);
+      io.stop();
+    });
+  });
+  io.run();
+  return 0;
+}
+
+// --- hold ------------------------------------------------------------------------------------
+
+struct HoldState {
+  std::vector<tcp::socket> socks;
+  int next = 0;
+  int done = 0;
+  int pinged = 0;
+};
+
+static asio::awaitable<void> connector(tcp::endpoint ep, const Options& o, HoldState& st) {
+  while (st.next < o.conns) {
+    int i = st.next++;
+    auto [ec] = co_await st.socks[i].async_connect(ep, use_tuple);
+    if (ec) die("connect #" + std::to_string(i) + ": " + ec.message());
+    if (++st.done == o.conns) {
+      std::printf("CONNECTED %d\n", st.done);
+      std::fflush(stdout);
+    }
+  }
+}
+
+static asio::awaitable<void> ping(tcp::socket& sock, size_t size, int total, HoldState& st) {
+  std::vector<char> out(size, 'p'), in(size);
+  auto [wec, w] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+  if (wec) die("ping write: " + wec.message());
+  auto [rec, r] = co_await asio::async_read(sock, asio::buffer(in), use_tuple);
+  if (rec) die("ping read: " + rec.message());
+  if (++st.pinged == total) {
+    std::printf("PINGED %d\n", st.pinged);
+    std::fflush(stdout);
+  }
+}
+
+static int run_hold(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  HoldState st;
+  st.socks.reserve(o.conns);
+  for (int i = 0; i < o.conns; ++i) st.socks.emplace_back(io);
+  for (int i = 0; i < std::min(o.parallel, o.conns); ++i) asio::co_spawn(io, connector(ep, o, st), asio::detached);
+
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  stop.async_wait([&](auto, int) { io.stop(); });
+  asio::signal_set usr(io, SIGUSR1);
+  std::function<void()> wait_usr = [&] {
+    usr.async_wait([&](auto ec, int) {
+      if (ec) return;
+      if (st.done != o.conns) die("SIGUSR1 before all connections were up");
+      st.pinged = 0;
+      for (auto& s : st.socks) asio::co_spawn(io, ping(s, o.size, o.conns, st), asio::detached);
+      wait_usr();
+    });
+  };
+  wait_usr();
+  asio::steady_timer limit(io);
+  limit.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.hold)));
+  limit.async_wait([&](auto ec) {
+    if (!ec) io.stop();
+  });
+  io.run();
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  return o.mode == "echo" ? run_echo(o) : run_hold(o);
+}

@@ -12,6 +12,7 @@ struct Submodule {
 
 static const Submodule kSubmodules[] = {
     {"tcp", net::open_tcp},
+    {"ws", net::open_ws},
     {"udp", net::open_udp},
     {"http", net::open_http},
     {"socks5", net::open_socks5},

@@ -1,0 +1,1620 @@
+// net.ws (CopperMoon API): WebSocket clients (ws://, wss://) and servers on Boost.Beast.
+//
+// Every connection runs one background read loop: incoming messages (and ping/pong/close
+// frames, as CopperMoon's recv documents them) go into a bounded queue, so pings are answered
+// by Beast whether or not the script reads, and a close from the peer is seen at once. A reader
+// waiting in recv() is handed the next message directly from the read buffer (no copy).
+// Outgoing frames (data, ping, pong, close) go through one write queue: Beast allows one write
+// at a time, and messages from several tasks never interleave. send() returns once Beast has
+// handed the frame to the kernel; broadcast() queues without waiting, with a per-client bound.
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "runtime/engine.hpp"
+#include "runtime/errors.hpp"
+#include "runtime/scheduler.hpp"
+#include "runtime/suspend.hpp"
+#include "stdlib/net/connect.hpp"
+#include "stdlib/net/net.hpp"
+#include "stdlib/net/tls.hpp"
+
+namespace mw::net {
+namespace {  // internal names (tcp.cpp has its own Conn and Server)
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using error_code = boost::system::error_code;
+using PlainWs = websocket::stream<tcp::socket>;
+using TlsWs = websocket::stream<ssl::stream<tcp::socket>>;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+static constexpr const char* kWsType = "moonwire.ws.conn";
+static constexpr const char* kServerType = "moonwire.ws.server";
+static constexpr const char* kSpecType = "moonwire.ws.spec";
+static constexpr size_t kDefaultMaxMessage = 64u * 1024 * 1024;
+static constexpr size_t kDefaultMaxQueue = 1024u * 1024;
+static constexpr int64_t kDefaultCloseTimeout = 5000;
+// The incoming queue pauses reading (TCP backpressure) past these bounds.
+static constexpr size_t kInQueueMessages = 256;
+static constexpr size_t kInQueueBytes = 4u * 1024 * 1024;
+static constexpr size_t kShrinkAbove = 64u * 1024;
+
+enum Kind : uint8_t { kText, kBinary, kPing, kPong, kClose };
+static const char* const kKindNames[] = {"text", "binary", "ping", "pong", "close"};
+
+static std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return r;
+}
+
+template <class Fields>
+static Headers collect_headers(const Fields& f) {
+  Headers h;
+  for (const auto& field : f) {
+    std::string name = lower(field.name_string());
+    std::string value(field.value());
+    auto it = std::find_if(h.begin(), h.end(), [&](const auto& p) { return p.first == name; });
+    if (it != h.end())
+      it->second += ", " + value;
+    else
+      h.emplace_back(std::move(name), std::move(value));
+  }
+  return h;
+}
+
+static void push_headers(lua_State* L, const Headers& h) {
+  lua_createtable(L, 0, static_cast<int>(h.size()));
+  for (const auto& [k, v] : h) {
+    push_sv(L, v);
+    lua_setfield(L, -2, k.c_str());
+  }
+}
+
+// Close code the local side sent when Beast rejected what the peer sent.
+static uint16_t close_code_for(const error_code& ec) {
+  if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) return 1009;
+  if (ec == websocket::error::bad_frame_payload || ec == websocket::error::bad_close_payload) return 1007;
+  if (ec == websocket::condition::protocol_violation) return 1002;
+  return 1006;
+}
+
+struct Settings {
+  size_t max_message = kDefaultMaxMessage;
+  size_t max_queue = kDefaultMaxQueue;
+  int64_t close_timeout_ms = kDefaultCloseTimeout;
+  int64_t ping_interval_ms = -1;
+  bool compression = false;
+};
+
+class Server;
+
+struct InMsg {
+  Kind kind;
+  uint16_t code;
+  bool clean;
+  std::string data;  // close: the reason
+};
+
+struct OutMsg {
+  Kind kind;
+  uint16_t code;
+  std::shared_ptr<const std::string> data;
+  OpPtr op;
+  size_t size() const { return data ? data->size() : 0; }
+};
+
+class Conn;
+
+// All open connections (shutdown hook: close them with 1001).
+struct Registry {
+  Engine* engine = nullptr;
+  uint64_t hook = 0;
+  bool sweeping = false;
+  std::weak_ptr<boost::asio::steady_timer> sweeper;
+  std::unordered_set<Conn*> conns;
+};
+
+static Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// Open connections read in the background, which keeps the event loop busy. So that a script
+// that simply ends without closing its connections still exits, a sweeper runs a full garbage
+// collection whenever no task is alive: connections nothing can reach any more are collected,
+// and their __gc closes them (1001). Reachable connections are never touched.
+static void sweep_later(Engine& e) {
+  auto& r = registry();
+  if (r.sweeping) return;
+  r.sweeping = true;
+  auto timer = std::make_shared<asio::steady_timer>(e.io(), std::chrono::milliseconds(250));
+  r.sweeper = timer;
+  timer->async_wait([timer, &e](const error_code& ec) {
+    auto& reg = registry();
+    reg.sweeping = false;
+    if (reg.engine != &e) return;
+    if (!ec && !reg.conns.empty() && e.scheduler().live_tasks() == 0 && !e.scheduler().in_lua())
+      lua_gc(e.L(), LUA_GCCOLLECT);
+    if (!reg.conns.empty()) sweep_later(e);
+  });
+}
+
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(Engine& e, bool server) : engine_(e), server_side_(server) {}
+  ~Conn() { unregister(); }
+
+  std::optional<PlainWs> plain;
+  std::optional<TlsWs> tls;
+  template <class F>
+  void visit(F&& f) {
+    if (plain)
+      f(*plain);
+    else if (tls)
+      f(*tls);
+  }
+  tcp::socket& lowest() { return plain ? plain->next_layer() : tls->next_layer().next_layer(); }
+  void close_socket() {
+    error_code ignored;
+    if (plain || tls) lowest().close(ignored);
+  }
+  void shutdown_send() {
+    error_code ignored;
+    if (plain || tls) lowest().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Identity and handshake data.
+  uint64_t id = 0;
+  std::string peer, local, protocol, path, query, url;
+  Headers headers;  // server: request headers; client: response headers
+  int status = 101;
+  bool accepted = false;  // server side: handed to the script by accept()
+  std::weak_ptr<Server> server;
+  int64_t timeout_ms = -1;
+  Settings settings;
+
+  bool open() const { return !finished_; }
+  bool sendable() const { return !finished_ && !close_queued_; }
+  bool finished() const { return finished_; }
+  bool reader_busy() const { return reader_ && reader_->active(); }
+  bool has_queued() const { return !rq_.empty(); }
+  bool read_ended() const { return read_ended_; }
+  uint16_t close_code() const { return close_code_; }
+  const std::string& close_reason() const { return close_reason_; }
+
+  void note_addresses() {
+    error_code ec;
+    auto p = lowest().remote_endpoint(ec);
+    if (!ec) peer = endpoint_string(p);
+    auto l = lowest().local_endpoint(ec);
+    if (!ec) local = endpoint_string(l);
+  }
+
+  // After a completed handshake: starts the read loop and keepalive.
+  void start() {
+    visit([&](auto& ws) {
+      ws.read_message_max(settings.max_message);
+      ws.auto_fragment(false);
+      ws.control_callback([this](websocket::frame_type k, beast::string_view payload) { on_control(k, payload); });
+    });
+    auto& r = registry();
+    if (r.engine != &engine_) {
+      r.engine = &engine_;
+      r.hook = 0;
+    }
+    if (!r.hook) {
+      r.hook = engine_.add_shutdown_hook([] {
+        auto& reg = registry();
+        reg.hook = 0;
+        std::vector<std::shared_ptr<Conn>> all;
+        for (Conn* c : reg.conns) all.push_back(c->shared_from_this());
+        for (auto& c : all) c->start_close(1001, "going away", nullptr);
+      });
+    }
+    r.conns.insert(this);
+    registered_ = true;
+    sweep_later(engine_);
+    if (settings.ping_interval_ms > 0) arm_ping();
+    read_loop();
+  }
+
+  // --- reading ---
+
+  // 1 + pushed message; 0: nothing (the caller waits); -1: no more messages (push nothing).
+  int take(lua_State* L) {
+    if (!rq_.empty()) {
+      InMsg& m = rq_.front();
+      push_msg(L, m.kind, m.data, m.code, m.clean);
+      rq_bytes_ -= m.data.size();
+      rq_.pop_front();
+      read_loop();  // may have been paused by a full queue
+      return 1;
+    }
+    return read_ended_ ? -1 : 0;
+  }
+
+  void wait_for(const OpPtr& op) {
+    reader_ = op;
+    read_loop();
+  }
+
+  // --- writing ---
+
+  void enqueue(OutMsg m) {
+    if (m.kind <= kBinary) wq_bytes_ += m.size();
+    wq_.push_back(std::move(m));
+    pump();
+  }
+
+  size_t queued_bytes() const { return wq_bytes_; }
+
+  // broadcast: queues without waiting; a client over its bound is closed with 1008.
+  bool offer(const std::shared_ptr<const std::string>& data, Kind kind) {
+    if (!sendable()) return false;
+    if (!wq_.empty() && (wq_bytes_ + data->size() > settings.max_queue || wq_.size() >= 65536)) {
+      drop_queue_and_close(1008, "send queue overflow");
+      return false;
+    }
+    enqueue({kind, 0, data, nullptr});
+    return true;
+  }
+
+  // --- closing ---
+
+  // Sends a close frame (after queued messages) and completes the handshake, bounded by
+  // close_timeout. `op` (optional) is resumed when the connection is closed.
+  void start_close(uint16_t code, std::string reason, const OpPtr& op) {
+    if (op) {
+      if (finished_) return op->resume([](lua_State* L) { lua_pushboolean(L, 1); });
+      close_waiters_.push_back(op);
+    }
+    if (finished_ || close_queued_) return;
+    close_queued_ = true;
+    arm_close_timer();
+    enqueue({kClose, code, std::make_shared<const std::string>(std::move(reason)), nullptr});
+  }
+
+  // Closes the TCP connection at once (no closing handshake).
+  void abort(uint16_t code = 1006, const char* reason = "connection aborted") {
+    if (finished_) return;
+    if (!read_ended_) end_reading(code, reason, false);
+    close_socket();
+    finish(kClosed, "connection closed");
+  }
+
+ private:
+  static void push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t code, bool clean) {
+    lua_createtable(L, 0, kind == kClose ? 5 : 2);
+    lua_pushstring(L, kKindNames[kind]);
+    lua_setfield(L, -2, "type");
+    push_sv(L, data);
+    lua_setfield(L, -2, "data");
+    if (kind == kClose) {
+      lua_pushinteger(L, code);
+      lua_setfield(L, -2, "code");
+      push_sv(L, data);
+      lua_setfield(L, -2, "reason");
+      lua_pushboolean(L, clean);
+      lua_setfield(L, -2, "clean");
+    }
+  }
+
+  bool paused() const { return rq_.size() >= kInQueueMessages || rq_bytes_ >= kInQueueBytes; }
+
+  void read_loop() {
+    if (reading_ || read_ended_ || finished_ || paused()) return;
+    reading_ = true;
+    auto self = shared_from_this();
+    visit([&](auto& ws) { ws.async_read(rbuf_, [self](const error_code& ec, size_t) { self->on_read(ec); }); });
+  }
+
+  void on_read(const error_code& ec) {
+    alive_ = true;
+    if (ec) {
+      reading_ = false;
+      if (read_ended_) return;
+      if (ec == websocket::error::closed) {
+        websocket::close_reason cr;
+        visit([&](auto& ws) { cr = ws.reason(); });
+        end_reading(cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code),
+                    std::string(cr.reason.data(), cr.reason.size()), true);
+        close_socket();
+        return finish(kClosed, "connection closed");
+      }
+      uint16_t code = close_code_for(ec);
+      std::string reason = code == 1006 ? (finished_ ? "connection closed" : error_text(ec)) : ec.message();
+      end_reading(code, reason, false);
+      if (code == 1006) {
+        close_socket();
+        return finish(error_code_name(ec), "connection lost: " + error_text(ec));
+      }
+      // Beast has sent the close frame (protocol violation); it tears down the connection.
+      close_socket();
+      return finish(kClosed, "connection closed: " + reason);
+    }
+    Kind kind = kBinary;
+    visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
+    if (rq_.empty() && reader_busy()) {
+      OpPtr op = std::move(reader_);
+      auto self = shared_from_this();
+      op->resume([self, kind](lua_State* L) {
+        auto d = self->rbuf_.data();
+        push_msg(L, kind, {static_cast<const char*>(d.data()), d.size()}, 0, true);
+      });
+    } else {
+      auto d = rbuf_.data();
+      rq_bytes_ += d.size();
+      rq_.push_back({kind, 0, true, std::string(static_cast<const char*>(d.data()), d.size())});
+    }
+    // reading_ stayed set while the reader ran (inline): no new read could start on rbuf_.
+    rbuf_.consume(rbuf_.size());
+    if (rbuf_.capacity() > kShrinkAbove) rbuf_.shrink_to_fit();
+    reading_ = false;
+    read_loop();
+  }
+
+  void on_control(websocket::frame_type k, beast::string_view payload) {
+    alive_ = true;
+    if (k == websocket::frame_type::close) {
+      // The peer's close frame. If ours was already sent, the closing handshake is complete:
+      // end it now (Beast 1.81 can deadlock when both sides close at once while a read is
+      // pending; and there is nothing left to wait for). Otherwise Beast replies and the read
+      // completes with `closed`.
+      if (close_queued_ && !finished_) {
+        websocket::close_reason cr;
+        visit([&](auto& ws) { cr = ws.reason(); });
+        uint16_t code = cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code);
+        std::string reason(cr.reason.data(), cr.reason.size());
+        asio::post(engine_.io(), [self = shared_from_this(), code, reason]() mutable {
+          if (self->finished_) return;
+          self->end_reading(code, std::move(reason), true);
+          self->close_socket();
+          self->finish(kClosed, "connection closed");
+        });
+      }
+      return;
+    }
+    Kind kind = k == websocket::frame_type::ping ? kPing : kPong;
+    rq_bytes_ += payload.size();
+    rq_.push_back({kind, 0, true, std::string(payload.data(), payload.size())});
+    // We are inside Beast's read: hand the frame to a waiting reader from a fresh handler.
+    if (reader_busy() && !deliver_posted_) {
+      deliver_posted_ = true;
+      asio::post(engine_.io(), [self = shared_from_this()] {
+        self->deliver_posted_ = false;
+        self->deliver();
+      });
+    }
+  }
+
+  void deliver() {
+    if (!reader_busy()) return;
+    if (rq_.empty() && !read_ended_) return;
+    OpPtr op = std::move(reader_);
+    auto self = shared_from_this();
+    op->resume([self](lua_State* L) {
+      if (self->take(L) < 0) lua_pushnil(L);
+    });
+  }
+
+  void end_reading(uint16_t code, std::string reason, bool clean) {
+    if (read_ended_) return;
+    read_ended_ = true;
+    close_code_ = code;
+    close_reason_ = reason;
+    rq_bytes_ += reason.size();
+    rq_.push_back({kClose, code, clean, std::move(reason)});
+    // Delivered by finish(), which always follows, once the state is final.
+  }
+
+  void pump() {
+    if (writing_ || wq_.empty() || finished_) return;
+    writing_ = true;
+    OutMsg& m = wq_.front();
+    auto self = shared_from_this();
+    auto done = [self](const error_code& ec, size_t = 0) { self->on_written(ec); };
+    visit([&](auto& ws) {
+      switch (m.kind) {
+        case kText:
+        case kBinary:
+          ws.text(m.kind == kText);
+          ws.async_write(asio::buffer(m.data->data(), m.data->size()), done);
+          break;
+        case kPing:
+          ws.async_ping(websocket::ping_data(m.data->data(), m.data->size()), done);
+          break;
+        case kPong:
+          ws.async_pong(websocket::ping_data(m.data->data(), m.data->size()), done);
+          break;
+        case kClose: {
+          websocket::close_reason cr(m.code);
+          cr.reason.assign(m.data->data(), m.data->size());
+          ws.async_close(cr, done);
+          break;
+        }
+      }
+    });
+  }
+
+  void on_written(const error_code& ec) {
+    writing_ = false;
+    if (wq_.empty()) return;
+    OutMsg m = std::move(wq_.front());
+    wq_.pop_front();
+    if (m.kind <= kBinary) wq_bytes_ -= m.size();
+    if (m.kind == kClose) {
+      // Closing handshake complete (or failed): the read loop ends with `closed`.
+      if (!read_ended_) {
+        if (!ec) {
+          websocket::close_reason cr;
+          visit([&](auto& ws) { cr = ws.reason(); });
+          end_reading(cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code),
+                      std::string(cr.reason.data(), cr.reason.size()), true);
+        } else {
+          end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
+        }
+      }
+      close_socket();
+      return finish(kClosed, "connection closed");
+    }
+    if (ec) {
+      if (m.op) m.op->fail(finished_ ? std::string(kClosed) : error_code_name(ec), "send: " + error_text(ec));
+      abort(1006, "write failed");
+      return;
+    }
+    if (m.op) m.op->resume();
+    pump();
+  }
+
+  void drop_queue_and_close(uint16_t code, const char* reason) {
+    // Keeps the frame being written; drops the rest.
+    size_t keep = writing_ ? 1 : 0;
+    while (wq_.size() > keep) {
+      OutMsg m = std::move(wq_.back());
+      wq_.pop_back();
+      if (m.kind <= kBinary) wq_bytes_ -= m.size();
+      if (m.op) m.op->fail(kClosed, "connection closed (send queue overflow)");
+    }
+    start_close(code, reason, nullptr);
+  }
+
+  void finish(std::string_view code, std::string_view message) {
+    if (finished_) return;
+    finished_ = true;
+    close_queued_ = true;
+    if (close_timer_) close_timer_->cancel();
+    if (ping_timer_) ping_timer_->cancel();
+    // Pending writers (not the one in flight: Beast completes it with an error).
+    std::deque<OutMsg> pending;
+    pending.swap(wq_);
+    if (writing_ && !pending.empty()) {
+      wq_.push_back(std::move(pending.front()));
+      pending.pop_front();
+    }
+    for (auto& m : pending)
+      if (m.op) m.op->fail(kClosed, "connection closed");
+    wq_bytes_ = 0;
+    for (auto& m : wq_) wq_bytes_ += m.kind <= kBinary ? m.size() : 0;
+    unregister();
+    auto waiters = std::move(close_waiters_);
+    for (auto& op : waiters) op->resume([](lua_State* L) { lua_pushboolean(L, 1); });
+    deliver();
+    notify_server();
+    // Beast operations parked on its internal locks (read/close interplay) hold work and would
+    // keep the loop alive: destroying the stream releases them (they complete as aborted).
+    asio::post(engine_.io(), [self = shared_from_this()] {
+      self->close_socket();
+      self->plain.reset();
+      self->tls.reset();
+    });
+  }
+
+  void unregister() {
+    if (!registered_) return;
+    registered_ = false;
+    auto& r = registry();
+    r.conns.erase(this);
+    if (r.conns.empty())  // nothing left to sweep: do not keep the loop alive for it
+      if (auto t = r.sweeper.lock()) t->cancel();
+  }
+
+  void notify_server();
+
+  void arm_close_timer() {
+    if (settings.close_timeout_ms < 0) return;
+    close_timer_ = std::make_unique<asio::steady_timer>(engine_.io(), std::chrono::milliseconds(settings.close_timeout_ms));
+    close_timer_->async_wait([w = weak_from_this()](const error_code& ec) {
+      auto self = w.lock();
+      if (ec || !self) return;
+      self->abort(1006, "close timed out");
+    });
+  }
+
+  void arm_ping() {
+    if (!ping_timer_) ping_timer_ = std::make_unique<asio::steady_timer>(engine_.io());
+    ping_timer_->expires_after(std::chrono::milliseconds(settings.ping_interval_ms));
+    ping_timer_->async_wait([w = weak_from_this()](const error_code& ec) {
+      auto self = w.lock();
+      if (ec || !self || self->finished_) return;
+      if (self->ping_outstanding_ && !self->alive_) {
+        // The peer stopped answering: drop the connection.
+        return self->abort(1006, "keepalive ping timed out");
+      }
+      self->alive_ = false;
+      self->ping_outstanding_ = true;
+      if (self->sendable() && self->wq_.size() < 16)
+        self->enqueue({kPing, 0, std::make_shared<const std::string>(), nullptr});
+      self->arm_ping();
+    });
+  }
+
+  Engine& engine_;
+  bool server_side_;
+  bool registered_ = false;
+  // reading
+  beast::flat_buffer rbuf_;
+  std::deque<InMsg> rq_;
+  size_t rq_bytes_ = 0;
+  OpPtr reader_;
+  bool reading_ = false;
+  bool read_ended_ = false;
+  bool deliver_posted_ = false;
+  uint16_t close_code_ = 0;
+  std::string close_reason_;
+  // writing
+  std::deque<OutMsg> wq_;
+  size_t wq_bytes_ = 0;
+  bool writing_ = false;
+  bool close_queued_ = false;
+  bool finished_ = false;
+  std::vector<OpPtr> close_waiters_;
+  std::unique_ptr<asio::steady_timer> close_timer_;
+  // keepalive
+  std::unique_ptr<asio::steady_timer> ping_timer_;
+  bool alive_ = true;
+  bool ping_outstanding_ = false;
+};
+
+// --- Lua objects -----------------------------------------------------------------------------
+
+struct ConnBox {
+  std::shared_ptr<Conn> conn;
+};
+
+static void push_conn(lua_State* L, std::shared_ptr<Conn> c) {
+  new_object<ConnBox>(L, kWsType, 1, ConnBox{std::move(c)});
+}
+
+static Conn* check_ws(lua_State* L) { return static_cast<ConnBox*>(luaL_checkudata(L, 1, kWsType))->conn.get(); }
+
+static int64_t check_timeout_ms(lua_State* L, int idx) {
+  if (lua_isnoneornil(L, idx)) return -1;
+  lua_Number ms = luaL_checknumber(L, idx);
+  luaL_argcheck(L, ms >= 0, idx, "timeout must be >= 0 milliseconds (or nil for none)");
+  return static_cast<int64_t>(ms);
+}
+
+static Kind check_kind(lua_State* L, int idx, Kind def) {
+  static const char* const names[] = {"text", "binary", "ping", "pong", nullptr};
+  if (lua_isnoneornil(L, idx)) return def;
+  return static_cast<Kind>(luaL_checkoption(L, idx, nullptr, names));
+}
+
+static int ws_send(lua_State* L) {
+  Conn* c = check_ws(L);
+  std::string_view data = check_sv(L, 2);
+  Kind kind = check_kind(L, 3, kText);
+  if (!c->sendable()) raise(L, kClosed, "send: connection is closed");
+  if ((kind == kPing || kind == kPong) && data.size() > 125)
+    raise(L, "EINVAL", "send: ping/pong payload must be at most 125 bytes");
+  if (data.size() > c->settings.max_message && kind <= kBinary)
+    raisef(L, "EMSGSIZE", "send: message of %d bytes is larger than max_message", (int)data.size());
+  lua_settop(L, 2);
+  return suspend(L, "send", c->timeout_ms, [&](const OpPtr& op) {
+    c->enqueue({kind, 0, std::make_shared<const std::string>(data), op});
+  });
+}
+
+static int control(lua_State* L, Kind kind, const char* what) {
+  Conn* c = check_ws(L);
+  std::string_view data = lua_isnoneornil(L, 2) ? std::string_view{} : check_sv(L, 2);
+  if (data.size() > 125) raisef(L, "EINVAL", "%s: payload must be at most 125 bytes", what);
+  if (!c->sendable()) raisef(L, kClosed, "%s: connection is closed", what);
+  lua_settop(L, 2);
+  return suspend(L, what, c->timeout_ms, [&](const OpPtr& op) {
+    c->enqueue({kind, 0, std::make_shared<const std::string>(data), op});
+  });
+}
+
+static int ws_ping(lua_State* L) { return control(L, kPing, "ping"); }
+static int ws_pong(lua_State* L) { return control(L, kPong, "pong"); }
+
+static int ws_recv(lua_State* L) {
+  Conn* c = check_ws(L);
+  if (c->reader_busy()) raise(L, kBusy, "recv: another task is already receiving on this connection");
+  lua_settop(L, 1);
+  int st = c->take(L);
+  if (st > 0) return complete_now(L, 1);
+  if (st < 0) {
+    lua_pushnil(L);
+    return complete_now(L, 1);
+  }
+  return suspend(L, "recv", c->timeout_ms, [&](const OpPtr& op) { c->wait_for(op); });
+}
+
+static int ws_close(lua_State* L) {
+  Conn* c = check_ws(L);
+  lua_Integer code = luaL_optinteger(L, 2, 1000);
+  std::string_view reason = lua_isnoneornil(L, 3) ? std::string_view{} : check_sv(L, 3);
+  luaL_argcheck(L, code == 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code != 1004 && code != 1005 && code != 1006),
+                2, "invalid close code");
+  luaL_argcheck(L, reason.size() <= 123, 3, "close reason must be at most 123 bytes");
+  if (c->finished()) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_settop(L, 3);
+  // The closing handshake is bounded by close_timeout (not by set_timeout).
+  return suspend(L, "close", -1, [&](const OpPtr& op) {
+    c->start_close(static_cast<uint16_t>(code), std::string(reason), op);
+  });
+}
+
+static int ws_gc(lua_State* L) {
+  auto* box = static_cast<ConnBox*>(luaL_testudata(L, 1, kWsType));
+  if (box && box->conn && box->conn->open()) box->conn->start_close(1001, "going away", nullptr);
+  return gc_object<ConnBox>(L, kWsType);
+}
+
+static int ws_set_timeout(lua_State* L) {
+  check_ws(L)->timeout_ms = check_timeout_ms(L, 2);
+  return 0;
+}
+
+static int ws_peer_addr(lua_State* L) {
+  push_sv(L, check_ws(L)->peer);
+  return 1;
+}
+
+static int ws_local_addr(lua_State* L) {
+  push_sv(L, check_ws(L)->local);
+  return 1;
+}
+
+static int ws_is_open(lua_State* L) {
+  lua_pushboolean(L, check_ws(L)->sendable());
+  return 1;
+}
+
+static int ws_tostring(lua_State* L) {
+  Conn* c = check_ws(L);
+  lua_pushfstring(L, "ws.conn #%d (%s -> %s%s)", (int)c->id, c->local.c_str(), c->peer.c_str(),
+                  c->finished() ? ", closed" : "");
+  return 1;
+}
+
+// Fields: protocol, id, path, query, url, headers, response, close_code, close_reason.
+static int ws_index(lua_State* L) {
+  Conn* c = check_ws(L);
+  std::string_view key = to_sv(L, 2);
+  if (key == "protocol") {
+    if (c->protocol.empty()) return lua_pushnil(L), 1;
+    return push_sv(L, c->protocol), 1;
+  }
+  if (key == "id") return lua_pushinteger(L, static_cast<lua_Integer>(c->id)), 1;
+  if (key == "path") return push_sv(L, c->path), 1;
+  if (key == "query") {
+    if (c->query.empty()) return lua_pushnil(L), 1;
+    return push_sv(L, c->query), 1;
+  }
+  if (key == "url") return push_sv(L, c->url), 1;
+  if (key == "close_code") {
+    if (!c->read_ended()) return lua_pushnil(L), 1;
+    return lua_pushinteger(L, c->close_code()), 1;
+  }
+  if (key == "close_reason") {
+    if (!c->read_ended()) return lua_pushnil(L), 1;
+    return push_sv(L, c->close_reason()), 1;
+  }
+  if (key == "headers" || key == "response") {
+    // Built once, cached in the user value.
+    if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, 1);
+    }
+    if (lua_getfield(L, -1, "headers") != LUA_TTABLE) {
+      lua_pop(L, 1);
+      push_headers(L, c->headers);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, "headers");
+    }
+    if (key == "headers") return 1;
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, c->status);
+    lua_setfield(L, -2, "status");
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "headers");
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+// --- option helpers ------------------------------------------------------------------------
+
+static std::vector<std::string> read_string_list(lua_State* L, int opts, const char* key) {
+  std::vector<std::string> out;
+  int t = get_field(L, opts, key);
+  if (t == LUA_TSTRING) {
+    out.emplace_back(to_sv(L, -1));
+  } else if (t == LUA_TTABLE) {
+    lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n; ++i) {
+      if (lua_rawgeti(L, -1, i) != LUA_TSTRING) luaL_error(L, "option '%s' must be a list of strings", key);
+      out.emplace_back(to_sv(L, -1));
+      lua_pop(L, 1);
+    }
+  } else if (t != LUA_TNIL) {
+    luaL_error(L, "option '%s' must be a list of strings (got %s)", key, luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+static size_t opt_size(lua_State* L, int opts, const char* key, size_t def) {
+  lua_Integer v = opt_int_field(L, opts, key, static_cast<lua_Integer>(def));
+  if (v <= 0) luaL_error(L, "option '%s' must be a positive number", key);
+  return static_cast<size_t>(v);
+}
+
+static void read_settings(lua_State* L, int opts, Settings& s) {
+  s.max_message = opt_size(L, opts, "max_message", kDefaultMaxMessage);
+  s.max_queue = opt_size(L, opts, "max_queue", kDefaultMaxQueue);
+  s.close_timeout_ms = opt_int_field(L, opts, "close_timeout", kDefaultCloseTimeout);
+  s.ping_interval_ms = opt_int_field(L, opts, "ping_interval", -1);
+  s.compression = opt_bool_field(L, opts, "compression", false);
+}
+
+template <class Ws>
+static void apply_compression(Ws& ws, bool enabled, bool server) {
+  websocket::permessage_deflate pmd;
+  if (server)
+    pmd.server_enable = enabled;
+  else
+    pmd.client_enable = enabled;
+  ws.set_option(pmd);
+}
+
+// --- client ----------------------------------------------------------------------------------
+
+// Everything connect() needs, parsed before suspending (held by a userdata so that a raised
+// error during parsing leaks nothing).
+struct ConnectSpec {
+  bool secure = false;
+  std::string host;  // without brackets
+  uint16_t port = 0;
+  std::string host_header;
+  std::string target;
+  std::string url;
+  Headers headers;
+  std::vector<std::string> protocols;
+  std::string origin;
+  Settings settings;
+  tls::Options tls;
+  std::shared_ptr<ssl::context> ctx;
+  std::optional<ProxySpec> proxy;
+};
+
+static int spec_gc(lua_State* L) { return gc_object<ConnectSpec>(L, kSpecType); }
+
+static ConnectSpec* parse_connect(lua_State* L) {
+  std::string_view url = check_sv(L, 1);
+  opt_table(L, 2, "net.ws.connect");
+  auto* spec = new_object<ConnectSpec>(L, kSpecType, 0);  // at index 3
+  auto r = boost::urls::parse_uri(url);
+  if (!r) raisef(L, "EINVAL", "net.ws.connect: invalid URL '%s'", std::string(url).c_str());
+  auto u = *r;
+  std::string scheme = lower(u.scheme());
+  if (scheme == "ws" || scheme == "http")
+    spec->secure = false;
+  else if (scheme == "wss" || scheme == "https")
+    spec->secure = true;
+  else
+    raisef(L, "EINVAL", "net.ws.connect: unsupported scheme '%s' (use ws:// or wss://)", scheme.c_str());
+  if (u.host_type() == boost::urls::host_type::ipv6)
+    spec->host = u.host_ipv6_address().to_string();
+  else
+    spec->host = u.host();
+  if (spec->host.empty()) raise(L, "EINVAL", "net.ws.connect: URL has no host");
+  uint16_t def_port = spec->secure ? 443 : 80;
+  spec->port = u.has_port() ? u.port_number() : def_port;
+  if (u.has_port() && spec->port == 0) raise(L, "EINVAL", "net.ws.connect: invalid port");
+  std::string hh = u.host_type() == boost::urls::host_type::ipv6 ? "[" + spec->host + "]" : spec->host;
+  if (spec->port != def_port) hh += ":" + std::to_string(spec->port);
+  spec->host_header = hh;
+  spec->target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+  if (u.has_query()) spec->target += "?" + std::string(u.encoded_query());
+  spec->url = std::string(url);
+
+  // options
+  int t = get_field(L, 2, "headers");
+  if (t == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+        luaL_error(L, "option 'headers' must map header names to strings");
+      spec->headers.emplace_back(std::string(to_sv(L, -2)), std::string(to_sv(L, -1)));
+      lua_pop(L, 1);
+    }
+  } else if (t != LUA_TNIL) {
+    luaL_error(L, "option 'headers' must be a table (got %s)", luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  spec->protocols = read_string_list(L, 2, "protocols");
+  spec->origin = opt_str_field(L, 2, "origin");
+  read_settings(L, 2, spec->settings);
+  get_field(L, 2, "tls");
+  spec->tls = tls::read_options(L, -1);
+  lua_pop(L, 1);
+  spec->tls.enabled = spec->secure;
+  if (spec->secure) {
+    std::string error;
+    spec->ctx = tls::client_context(spec->tls, error);
+    if (!spec->ctx) {
+      push_sv(L, error);
+      raise(L, "ETLS", to_sv(L, -1));
+    }
+  }
+  spec->proxy = read_proxy_option(L, 2);
+  return spec;
+}
+
+static std::atomic<uint64_t> g_client_ids{1};
+
+// Runs the WebSocket handshake on a connected (and TLS-established) client stream.
+template <class Ws>
+static void client_handshake(const OpPtr& op, std::shared_ptr<Conn> c, Ws& ws, std::shared_ptr<ConnectSpec> spec) {
+  apply_compression(ws, spec->settings.compression, false);
+  ws.set_option(websocket::stream_base::decorator([spec](websocket::request_type& req) {
+    req.set(http::field::user_agent, "moonwire");
+    if (!spec->origin.empty()) req.set(http::field::origin, spec->origin);
+    if (!spec->protocols.empty()) {
+      std::string list;
+      for (const auto& p : spec->protocols) list += (list.empty() ? "" : ", ") + p;
+      req.set(http::field::sec_websocket_protocol, list);
+    }
+    for (const auto& [k, v] : spec->headers) req.set(k, v);
+  }));
+  auto res = std::make_shared<websocket::response_type>();
+  ws.async_handshake(*res, spec->host_header, spec->target, [op, c, res, spec](const error_code& ec) {
+    if (!op->active()) return;
+    if (ec) {
+      c->abort();
+      if (ec == websocket::error::upgrade_declined || ec == websocket::condition::handshake_failed) {
+        int status = res->result_int();
+        auto hdrs = collect_headers(*res);
+        std::string body = res->body();
+        std::string msg = "WebSocket upgrade refused by " + spec->url + ": HTTP " + std::to_string(status);
+        if (status == 101) msg = "WebSocket handshake failed with " + spec->url + ": " + ec.message();
+        return op->fail_with([status, hdrs, body, msg](lua_State* L) {
+          push_error(L, "EHANDSHAKE", msg, 1);
+          lua_pushinteger(L, status);
+          lua_setfield(L, -2, "status");
+          push_headers(L, hdrs);
+          lua_setfield(L, -2, "headers");
+          push_sv(L, body);
+          lua_setfield(L, -2, "body");
+        });
+      }
+      return op->fail(ec, "WebSocket handshake with " + spec->url);
+    }
+    c->status = res->result_int();
+    c->headers = collect_headers(*res);
+    c->protocol = std::string((*res)[http::field::sec_websocket_protocol]);
+    if (!c->protocol.empty() &&
+        std::find(spec->protocols.begin(), spec->protocols.end(), c->protocol) == spec->protocols.end()) {
+      c->abort();
+      return op->fail("EHANDSHAKE", "server chose subprotocol '" + c->protocol + "' which was not offered");
+    }
+    c->start();
+    op->resume([c](lua_State* L) { push_conn(L, c); });
+  });
+}
+
+// net.ws.connect(url[, opts])
+static int ws_connect(lua_State* L) {
+  lua_settop(L, 2);
+  parse_connect(L);  // index 3: the spec userdata
+  int64_t timeout = opt_int_field(L, 2, "timeout", -1);
+  return suspend(L, "connect", timeout, [&](const OpPtr& op) {
+    auto* raw = static_cast<ConnectSpec*>(lua_touserdata(L, 3));
+    auto spec = std::make_shared<ConnectSpec>(std::move(*raw));
+    auto sock = std::make_shared<tcp::socket>(op->engine().io());
+    auto cur = std::make_shared<std::weak_ptr<Conn>>();
+    op->on_abandon([sock, cur] {
+      error_code ec;
+      sock->close(ec);
+      if (auto c = cur->lock()) c->abort();
+    });
+    async_connect(op->engine().io(), sock, spec->host, spec->port, spec->proxy, [op, sock, spec, cur](ConnectError err) {
+      if (!op->active()) return;
+      if (err) return op->fail(err.code, err.message);
+      error_code ec;
+      sock->set_option(tcp::no_delay(true), ec);
+      auto c = std::make_shared<Conn>(op->engine(), false);
+      *cur = c;
+      c->id = g_client_ids++;
+      c->settings = spec->settings;
+      c->url = spec->url;
+      auto q = spec->target.find('?');
+      c->path = spec->target.substr(0, q);
+      if (q != std::string::npos) c->query = spec->target.substr(q + 1);
+      if (!spec->secure) {
+        c->plain.emplace(std::move(*sock));
+        c->note_addresses();
+        return client_handshake(op, c, *c->plain, spec);
+      }
+      c->tls.emplace(std::move(*sock), *spec->ctx);
+      c->note_addresses();
+      std::string terr;
+      if (!tls::prepare_client(c->tls->next_layer(), spec->tls, spec->host, terr)) {
+        c->abort();
+        return op->fail("ETLS", terr);
+      }
+      c->tls->next_layer().async_handshake(ssl::stream_base::client, [op, c, spec](const error_code& ec) {
+        if (!op->active()) return;
+        if (ec) {
+          std::string code, msg;
+          tls::describe_handshake_error(c->tls->next_layer().native_handle(), ec, code, msg);
+          c->abort();
+          return op->fail(code, msg);
+        }
+        client_handshake(op, c, *c->tls, spec);
+      });
+    });
+  });
+}
+
+// --- server ----------------------------------------------------------------------------------
+
+struct ServerOptions {
+  std::vector<std::string> protocols;
+  std::vector<std::string> origins;
+  int origin_fn = LUA_NOREF;  // registry ref to origins = function(origin, request)
+  bool origins_set = false;
+  Settings settings;
+  int64_t handshake_timeout_ms = 10000;
+  size_t max_connections = 0;  // 0: unlimited
+  int backlog = asio::socket_base::max_listen_connections;
+  std::shared_ptr<ssl::context> ctx;
+};
+
+struct ListenSpec {
+  std::string host;
+  uint16_t port = 0;
+  ServerOptions opts;
+};
+
+static constexpr const char* kListenSpecType = "moonwire.ws.listenspec";
+static int listen_spec_gc(lua_State* L) { return gc_object<ListenSpec>(L, kListenSpecType); }
+
+// The host:port part of an Origin ("http://a.example:8080" -> "a.example:8080"), default
+// ports removed, lower case.
+static std::string origin_authority(std::string_view origin) {
+  auto r = boost::urls::parse_uri(origin);
+  if (!r) return lower(origin);
+  std::string scheme = lower(r->scheme());
+  std::string host = lower(r->encoded_host_and_port());
+  auto strip = [&](const char* suffix) {
+    std::string s(suffix);
+    if (host.size() > s.size() && host.compare(host.size() - s.size(), s.size(), s) == 0) host.resize(host.size() - s.size());
+  };
+  if (scheme == "http" || scheme == "ws") strip(":80");
+  if (scheme == "https" || scheme == "wss") strip(":443");
+  return host;
+}
+
+static std::string host_authority(std::string_view host, bool secure) {
+  std::string h = lower(host);
+  std::string s = secure ? ":443" : ":80";
+  if (h.size() > s.size() && h.compare(h.size() - s.size(), s.size(), s) == 0) h.resize(h.size() - s.size());
+  return h;
+}
+
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  Server(Engine& e, ServerOptions o) : engine_(e), acc_(e.io()), opts_(std::move(o)) {}
+  ~Server() {
+    close();
+    if (opts_.origin_fn != LUA_NOREF) luaL_unref(engine_.L(), LUA_REGISTRYINDEX, opts_.origin_fn);
+  }
+
+  bool open_at(const tcp::endpoint& ep, std::string& error, std::string& code) {
+    error_code ec;
+    acc_.open(ep.protocol(), ec);
+    if (!ec) acc_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc_.bind(ep, ec);
+    if (!ec) acc_.listen(opts_.backlog, ec);
+    if (ec) {
+      error = "listen on " + endpoint_string(ep) + ": " + error_text(ec);
+      code = error_code_name(ec);
+      return false;
+    }
+    local_ = acc_.local_endpoint(ec);
+    auto w = weak_from_this();
+    hook_ = engine_.add_shutdown_hook([w] {
+      if (auto s = w.lock()) {
+        s->hook_ = 0;
+        s->close(/*shutting_down=*/true);
+      }
+    });
+    accept_loop();
+    return true;
+  }
+
+  const tcp::endpoint& local() const { return local_; }
+  bool closed() const { return closed_; }
+  bool waiter_busy() const { return waiter_ && waiter_->active(); }
+  const ServerOptions& opts() const { return opts_; }
+  int clients_ref = LUA_NOREF;  // registry: id -> conn userdata (accepted, maybe closed since)
+
+  // Pushes the connection object for the script and records it in the clients table.
+  void push_accepted(lua_State* L, const std::shared_ptr<Conn>& c) {
+    c->accepted = true;
+    push_conn(L, c);
+    if (clients_ref == LUA_NOREF) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, clients_ref);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(c->id));
+    lua_pop(L, 1);
+  }
+
+  std::shared_ptr<Conn> take_ready() {
+    while (!ready_.empty()) {
+      auto c = std::move(ready_.front());
+      ready_.pop_front();
+      accept_loop();
+      if (c->open()) return c;
+    }
+    return nullptr;
+  }
+
+  void wait(const OpPtr& op) { waiter_ = op; }
+
+  // The server object was collected: stop listening, leave accepted connections open.
+  void stop_listening() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ec;
+    acc_.close(ec);
+    if (hook_) engine_.remove_shutdown_hook(hook_);
+    hook_ = 0;
+    for (auto& c : ready_) c->start_close(1001, "server closing", nullptr);
+    ready_.clear();
+  }
+
+  // On shutdown a waiting accept is left to the task cancellation that follows (it then ends
+  // with "cancelled", which is not reported as a failure).
+  void close(bool shutting_down = false) {
+    if (closed_) return;
+    closed_ = true;
+    error_code ec;
+    acc_.close(ec);
+    if (hook_) engine_.remove_shutdown_hook(hook_);
+    hook_ = 0;
+    if (waiter_busy() && !shutting_down) waiter_->fail(kClosed, "server closed");
+    if (!shutting_down) waiter_.reset();
+    ready_.clear();
+    std::vector<std::shared_ptr<Conn>> all;
+    for (auto& [id, c] : live_) all.push_back(c);
+    for (auto& c : all) c->start_close(1001, "server closing", nullptr);
+  }
+
+  void forget(uint64_t id) {
+    if (live_.erase(id)) dead_.push_back(id);
+  }
+  std::vector<uint64_t> take_dead() { return std::exchange(dead_, {}); }
+
+  // Accepted (handed to the script) and still open.
+  template <class F>
+  void each_client(F&& f) {
+    for (auto& [id, c] : live_)
+      if (c->accepted && c->sendable()) f(c);
+  }
+  size_t client_count() {
+    size_t n = 0;
+    each_client([&](auto&) { ++n; });
+    return n;
+  }
+
+ private:
+  void accept_loop() {
+    if (closed_ || accepting_ || ready_.size() + handshaking_ >= 1024) return;
+    accepting_ = true;
+    auto self = shared_from_this();
+    acc_.async_accept([self](const error_code& ec, tcp::socket sock) {
+      self->accepting_ = false;
+      if (self->closed_) return;
+      if (!ec) {
+        error_code ignored;
+        sock.set_option(tcp::no_delay(true), ignored);
+        self->start_handshake(std::move(sock));
+      } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        // Out of file descriptors: retry a little later instead of spinning.
+        auto t = std::make_shared<asio::steady_timer>(self->engine_.io(), std::chrono::milliseconds(100));
+        return t->async_wait([self, t](const error_code&) { self->accept_loop(); });
+      }
+      self->accept_loop();
+    });
+  }
+
+  struct Handshake {
+    beast::flat_buffer buf{16 * 1024 + 1024};
+    http::request_parser<http::empty_body> parser;
+    std::unique_ptr<asio::steady_timer> timer;
+    http::response<http::string_body> reject;
+  };
+
+  void start_handshake(tcp::socket sock) {
+    auto c = std::make_shared<Conn>(engine_, true);
+    c->settings = opts_.settings;
+    if (opts_.ctx)
+      c->tls.emplace(std::move(sock), *opts_.ctx);
+    else
+      c->plain.emplace(std::move(sock));
+    c->note_addresses();
+    ++handshaking_;
+    auto hs = std::make_shared<Handshake>();
+    hs->parser.header_limit(16 * 1024);
+    hs->timer = std::make_unique<asio::steady_timer>(engine_.io(), std::chrono::milliseconds(opts_.handshake_timeout_ms));
+    hs->timer->async_wait([c](const error_code& ec) {
+      if (!ec) c->abort();  // a client that never finishes its handshake
+    });
+    auto self = shared_from_this();
+    if (opts_.ctx) {
+      c->tls->next_layer().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
+        if (ec || self->closed_) return self->handshake_failed(c, hs);
+        self->read_request(c, hs);
+      });
+    } else {
+      read_request(c, hs);
+    }
+  }
+
+  void handshake_failed(const std::shared_ptr<Conn>& c, const std::shared_ptr<Handshake>& hs) {
+    hs->timer->cancel();
+    c->abort();
+    --handshaking_;
+    accept_loop();
+  }
+
+  void read_request(std::shared_ptr<Conn> c, std::shared_ptr<Handshake> hs) {
+    if (c->finished()) return handshake_failed(c, hs);
+    auto self = shared_from_this();
+    c->visit([&](auto& ws) {
+      http::async_read(ws.next_layer(), hs->buf, hs->parser, [self, c, hs](const error_code& ec, size_t) {
+        if (self->closed_) return self->handshake_failed(c, hs);
+        if (ec) {
+          if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+              ec == asio::error::connection_reset)
+            return self->handshake_failed(c, hs);
+          return self->reject(c, hs, http::status::bad_request, "Bad Request\n");
+        }
+        self->check_request(c, hs);
+      });
+    });
+  }
+
+  void reject(std::shared_ptr<Conn> c, std::shared_ptr<Handshake> hs, http::status st, std::string body,
+              bool upgrade_hint = false) {
+    auto& res = hs->reject;
+    res.version(11);
+    res.result(st);
+    res.set(http::field::server, "moonwire");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.set(http::field::connection, "close");
+    if (upgrade_hint) {
+      res.set(http::field::upgrade, "websocket");
+      res.set(http::field::sec_websocket_version, "13");
+    }
+    res.body() = std::move(body);
+    res.prepare_payload();
+    if (c->finished()) return handshake_failed(c, hs);
+    auto self = shared_from_this();
+    c->visit([&](auto& ws) {
+      http::async_write(ws.next_layer(), res, [self, c, hs](const error_code&, size_t) {
+        c->shutdown_send();
+        self->handshake_failed(c, hs);
+      });
+    });
+  }
+
+  bool origin_allowed(const std::shared_ptr<Conn>& c, const http::request<http::empty_body>& req) {
+    auto origin = req[http::field::origin];
+    if (opts_.origin_fn != LUA_NOREF) {
+      lua_State* L = engine_.L();
+      int top = lua_gettop(L);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, opts_.origin_fn);
+      if (origin.empty())
+        lua_pushnil(L);
+      else
+        push_sv(L, std::string_view(origin.data(), origin.size()));
+      lua_createtable(L, 0, 5);
+      push_sv(L, c->path);
+      lua_setfield(L, -2, "path");
+      push_sv(L, c->query);
+      lua_setfield(L, -2, "query");
+      push_headers(L, c->headers);
+      lua_setfield(L, -2, "headers");
+      push_sv(L, c->peer);
+      lua_setfield(L, -2, "peer");
+      bool ok = false;
+      if (lua_pcall(L, 2, 1, 0) == LUA_OK) {
+        ok = lua_toboolean(L, -1);
+      } else {
+        std::fprintf(stderr, "moonwire: net.ws origins function failed: %s\n", luaL_tolstring(L, -1, nullptr));
+      }
+      lua_settop(L, top);
+      return ok;
+    }
+    if (origin.empty()) return true;
+    std::string o(origin.data(), origin.size());
+    if (opts_.origins_set) {
+      for (const auto& allowed : opts_.origins) {
+        if (allowed == "*") return true;
+        if (lower(allowed) == lower(o)) return true;
+        if (allowed.find("://") == std::string::npos && origin_authority(o) == host_authority(allowed, false)) return true;
+      }
+      return false;
+    }
+    auto host = req[http::field::host];
+    return origin_authority(o) == host_authority(std::string_view(host.data(), host.size()), opts_.ctx != nullptr);
+  }
+
+  void check_request(std::shared_ptr<Conn> c, std::shared_ptr<Handshake> hs) {
+    const auto& req = hs->parser.get();
+    std::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    c->path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) c->query = std::string(target.substr(q + 1));
+    c->url = std::string(target);
+    c->headers = collect_headers(req);
+    if (!websocket::is_upgrade(req))
+      return reject(c, hs, http::status::upgrade_required, "This is a WebSocket endpoint: upgrade required\n", true);
+    if (!origin_allowed(c, req)) return reject(c, hs, http::status::forbidden, "Origin not allowed\n");
+    if (opts_.max_connections && live_.size() >= opts_.max_connections)
+      return reject(c, hs, http::status::service_unavailable, "Too many connections\n");
+    // Subprotocol: the first of ours that the client offered.
+    std::string offered(req[http::field::sec_websocket_protocol]);
+    std::vector<std::string> theirs;
+    for (size_t pos = 0; pos <= offered.size();) {
+      size_t comma = offered.find(',', pos);
+      if (comma == std::string::npos) comma = offered.size();
+      std::string tok = offered.substr(pos, comma - pos);
+      tok.erase(0, tok.find_first_not_of(" \t"));
+      tok.erase(tok.find_last_not_of(" \t") + 1);
+      if (!tok.empty()) theirs.push_back(tok);
+      pos = comma + 1;
+    }
+    for (const auto& p : opts_.protocols)
+      if (std::find(theirs.begin(), theirs.end(), p) != theirs.end()) {
+        c->protocol = p;
+        break;
+      }
+    if (c->finished()) return handshake_failed(c, hs);
+    auto self = shared_from_this();
+    c->visit([&](auto& ws) {
+      apply_compression(ws, opts_.settings.compression, true);
+      ws.set_option(websocket::stream_base::decorator([proto = c->protocol](websocket::response_type& res) {
+        res.set(http::field::server, "moonwire");
+        if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
+      }));
+      ws.async_accept(hs->parser.get(), [self, c, hs](const error_code& ec) {
+        if (ec || self->closed_) return self->handshake_failed(c, hs);
+        hs->timer->cancel();
+        --self->handshaking_;
+        c->id = self->next_id_++;
+        c->server = self;
+        self->live_.emplace(c->id, c);
+        c->start();
+        self->offer(c);
+      });
+    });
+  }
+
+  void offer(std::shared_ptr<Conn> c) {
+    if (waiter_busy()) {
+      auto self = shared_from_this();
+      std::exchange(waiter_, nullptr)->resume([self, c](lua_State* L) { self->push_accepted(L, c); });
+    } else {
+      ready_.push_back(std::move(c));
+    }
+    accept_loop();
+  }
+
+  Engine& engine_;
+  tcp::acceptor acc_;
+  ServerOptions opts_;
+  tcp::endpoint local_;
+  std::deque<std::shared_ptr<Conn>> ready_;
+  std::unordered_map<uint64_t, std::shared_ptr<Conn>> live_;
+  std::vector<uint64_t> dead_;
+  OpPtr waiter_;
+  bool accepting_ = false;
+  bool closed_ = false;
+  size_t handshaking_ = 0;
+  uint64_t next_id_ = 1;
+  uint64_t hook_ = 0;
+};
+
+void Conn::notify_server() {
+  if (auto s = server.lock()) s->forget(id);
+}
+
+struct ServerBox {
+  std::shared_ptr<Server> server;
+};
+
+static ServerBox* check_server_box(lua_State* L) { return static_cast<ServerBox*>(luaL_checkudata(L, 1, kServerType)); }
+static Server* check_server(lua_State* L) { return check_server_box(L)->server.get(); }
+
+// Pushes the server's id -> conn table, after removing closed connections.
+static void push_clients_table(lua_State* L, ServerBox* box) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, box->server->clients_ref);
+  for (uint64_t id : box->server->take_dead()) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(id));
+  }
+}
+
+static int server_accept(lua_State* L) {
+  ServerBox* box = check_server_box(L);
+  Server* s = box->server.get();
+  int64_t timeout = check_timeout_ms(L, 2);
+  if (s->closed()) raise(L, kClosed, "accept: server is closed");
+  if (s->waiter_busy()) raise(L, kBusy, "accept: another task is already accepting on this server");
+  lua_settop(L, 1);
+  push_clients_table(L, box);  // 2
+  lua_pop(L, 1);
+  if (auto c = s->take_ready()) {
+    c->accepted = true;
+    s->push_accepted(L, c);
+    return complete_now(L, 1);
+  }
+  return suspend(L, "accept", timeout, [&](const OpPtr& op) { s->wait(op); });
+}
+
+static int server_clients(lua_State* L) {
+  ServerBox* box = check_server_box(L);
+  push_clients_table(L, box);  // 2
+  lua_newtable(L);             // 3
+  lua_Integer n = 0;
+  std::vector<uint64_t> ids;
+  box->server->each_client([&](const std::shared_ptr<Conn>& c) { ids.push_back(c->id); });
+  std::sort(ids.begin(), ids.end());
+  for (uint64_t id : ids) {
+    if (lua_rawgeti(L, 2, static_cast<lua_Integer>(id)) == LUA_TUSERDATA)
+      lua_rawseti(L, 3, ++n);
+    else
+      lua_pop(L, 1);
+  }
+  return 1;
+}
+
+static int server_client_count(lua_State* L) {
+  lua_pushinteger(L, static_cast<lua_Integer>(check_server(L)->client_count()));
+  return 1;
+}
+
+static int server_broadcast(lua_State* L) {
+  Server* s = check_server(L);
+  std::string_view data = check_sv(L, 2);
+  Kind kind = check_kind(L, 3, kText);
+  if (kind > kBinary) luaL_argerror(L, 3, "broadcast type must be 'text' or 'binary'");
+  lua_Integer n = 0;
+  {
+    auto shared = std::make_shared<const std::string>(data);
+    std::vector<std::shared_ptr<Conn>> targets;
+    s->each_client([&](const std::shared_ptr<Conn>& c) { targets.push_back(c); });
+    for (auto& c : targets)
+      if (c->offer(shared, kind)) ++n;
+  }
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+static int server_close(lua_State* L) {
+  check_server(L)->close();
+  return 0;
+}
+
+static int server_gc(lua_State* L) {
+  auto* box = static_cast<ServerBox*>(luaL_testudata(L, 1, kServerType));
+  if (box && box->server && box->server->clients_ref != LUA_NOREF) {
+    box->server->stop_listening();
+    luaL_unref(L, LUA_REGISTRYINDEX, box->server->clients_ref);
+    box->server->clients_ref = LUA_NOREF;
+  }
+  return gc_object<ServerBox>(L, kServerType);
+}
+
+static int server_local_addr(lua_State* L) {
+  push_sv(L, endpoint_string(check_server(L)->local()));
+  return 1;
+}
+
+static int server_index(lua_State* L) {
+  Server* s = check_server(L);
+  std::string_view key = to_sv(L, 2);
+  if (key == "port") return lua_pushinteger(L, s->local().port()), 1;
+  if (key == "host") return lua_pushstring(L, s->local().address().to_string().c_str()), 1;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static int server_tostring(lua_State* L) {
+  Server* s = check_server(L);
+  lua_pushfstring(L, "ws.server (%s%s)", endpoint_string(s->local()).c_str(), s->closed() ? ", closed" : "");
+  return 1;
+}
+
+// net.ws.listen([host,] port[, opts])
+static int ws_listen(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    lua_settop(L, 2);
+    lua_pushliteral(L, "127.0.0.1");
+    lua_insert(L, 1);
+  }
+  lua_settop(L, 3);
+  if (lua_isnil(L, 1)) {
+    lua_pushliteral(L, "127.0.0.1");
+    lua_replace(L, 1);
+  }
+  luaL_checkstring(L, 1);
+  uint16_t port = check_port(L, 2);
+  opt_table(L, 3, "net.ws.listen");
+  auto* spec = new_object<ListenSpec>(L, kListenSpecType, 0);  // 4
+  spec->host = std::string(to_sv(L, 1));
+  if (spec->host == "localhost") spec->host = "127.0.0.1";
+  spec->port = port;
+  ServerOptions& o = spec->opts;
+  o.protocols = read_string_list(L, 3, "protocols");
+  int t = get_field(L, 3, "origins");
+  if (t == LUA_TFUNCTION) {
+    o.origin_fn = luaL_ref(L, LUA_REGISTRYINDEX);
+    o.origins_set = true;
+  } else {
+    lua_pop(L, 1);
+    if (t != LUA_TNIL) {
+      o.origins = read_string_list(L, 3, "origins");
+      o.origins_set = true;
+    }
+  }
+  read_settings(L, 3, o.settings);
+  o.handshake_timeout_ms = opt_int_field(L, 3, "handshake_timeout", 10000);
+  lua_Integer maxc = opt_int_field(L, 3, "max_connections", 0);
+  if (maxc < 0) luaL_error(L, "option 'max_connections' must be >= 0");
+  o.max_connections = static_cast<size_t>(maxc);
+  o.backlog = static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections));
+  get_field(L, 3, "tls");  // 5
+  if (!lua_isnil(L, 5) && !(lua_isboolean(L, 5) && !lua_toboolean(L, 5))) {
+    tls::Options to = tls::read_options(L, 5);
+    to.enabled = true;
+    std::string error;
+    o.ctx = tls::server_context(to, error);
+    if (!o.ctx) {
+      push_sv(L, error);
+      raise(L, "ETLS", to_sv(L, -1));
+    }
+  }
+  lua_settop(L, 4);
+  return suspend(L, "listen", -1, [&](const OpPtr& op) {
+    auto* raw = static_cast<ListenSpec*>(lua_touserdata(L, 4));
+    auto ls = std::make_shared<ListenSpec>(std::move(*raw));
+    raw->opts.origin_fn = LUA_NOREF;  // moved: the server owns the ref now
+    auto open = [op, ls](const tcp::endpoint& ep) {
+      auto server = std::make_shared<Server>(op->engine(), std::move(ls->opts));
+      std::string error, code;
+      if (!server->open_at(ep, error, code)) return op->fail(code, error);
+      op->resume([server](lua_State* L) {
+        new_object<ServerBox>(L, kServerType, 0, ServerBox{server});
+        lua_newtable(L);
+        server->clients_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+      });
+    };
+    error_code ec;
+    auto addr = asio::ip::make_address(ls->host, ec);
+    if (!ec) return open(tcp::endpoint(addr, ls->port));
+    auto resolver = std::make_shared<tcp::resolver>(op->engine().io());
+    resolver->async_resolve(ls->host, std::to_string(ls->port),
+                            [op, resolver, ls, open](const error_code& ec, tcp::resolver::results_type results) {
+                              if (!op->active()) return;
+                              if (ec || results.empty())
+                                return op->fail(ec ? error_code_name(ec) : "ENOTFOUND", "cannot resolve '" + ls->host + "'");
+                              open(results.begin()->endpoint());
+                            });
+  });
+}
+
+}  // namespace
+
+int open_ws(lua_State* L) {
+  const luaL_Reg methods[] = {{"send", ws_send},
+                              {"recv", ws_recv},
+                              {"ping", ws_ping},
+                              {"pong", ws_pong},
+                              {"close", ws_close},
+                              {"set_timeout", ws_set_timeout},
+                              {"peer_addr", ws_peer_addr},
+                              {"local_addr", ws_local_addr},
+                              {"is_open", ws_is_open},
+                              {nullptr, nullptr}};
+  luaL_newmetatable(L, kWsType);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_pushcclosure(L, ws_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ws_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, ws_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, ws_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  const luaL_Reg server_methods[] = {{"accept", server_accept},
+                                     {"broadcast", server_broadcast},
+                                     {"clients", server_clients},
+                                     {"client_count", server_client_count},
+                                     {"close", server_close},
+                                     {"local_addr", server_local_addr},
+                                     {nullptr, nullptr}};
+  luaL_newmetatable(L, kServerType);
+  lua_newtable(L);
+  luaL_setfuncs(L, server_methods, 0);
+  lua_pushcclosure(L, server_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, server_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, server_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, server_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, kSpecType);
+  lua_pushcfunction(L, spec_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, kListenSpecType);
+  lua_pushcfunction(L, listen_spec_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+
+  const luaL_Reg funcs[] = {{"connect", ws_connect}, {"listen", ws_listen}, {nullptr, nullptr}};
+  luaL_newlib(L, funcs);
+  return 1;
+}
+
+}  // namespace mw::net

@@ -1,0 +1,117 @@
+-- net.ws server robustness: a raw TCP client sends malformed frames; each connection is
+-- closed with the right close code while another client keeps being served.
+local test = require("test")
+
+local HANDSHAKE = "GET /raw HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" ..
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+-- A client frame: first byte b0 (FIN/RSV/opcode), masked with a zero key unless unmasked.
+local function frame(b0, payload, unmasked)
+  local n = #payload
+  local len
+  local mask = unmasked and 0 or 0x80
+  if n < 126 then
+    len = string.char(mask | n)
+  elseif n < 65536 then
+    len = string.char(mask | 126) .. string.pack(">I2", n)
+  else
+    len = string.char(mask | 127) .. string.pack(">I8", n)
+  end
+  return string.char(b0) .. len .. (unmasked and "" or "\0\0\0\0") .. payload
+end
+
+local function raw_client(port)
+  local c = net.tcp.connect("127.0.0.1", port)
+  c:set_timeout(5000)
+  c:write(HANDSHAKE)
+  local status = c:read_line()
+  assert(status:find("101"), status)
+  repeat local l = c:read_line() until l == ""
+  return c
+end
+
+-- Reads the server's close frame: returns its code.
+local function read_close(c)
+  local h = c:read_exactly(2)
+  local b0, b1 = h:byte(1, 2)
+  assert(b0 == 0x88, string.format("expected a close frame, got 0x%02x", b0))
+  local n = b1 & 0x7f
+  local payload = c:read_exactly(n)
+  return string.unpack(">I2", payload)
+end
+
+local function server_with_echo(opts)
+  local server = net.ws.listen(0, opts)
+  local closes = {}
+  task.spawn(function()
+    while true do
+      local ok, c = pcall(server.accept, server)
+      if not ok then return end
+      task.spawn(function()
+        while true do
+          local m = c:recv()
+          if not m then return end
+          if m.type == "close" then
+            closes[#closes + 1] = m.code
+            return
+          end
+          if m.type == "text" or m.type == "binary" then c:send(m.data, m.type) end
+        end
+      end)
+    end
+  end)
+  return server, closes
+end
+
+local CASES = {
+  { "unmasked client frame", frame(0x81, "hello", true), 1002 },
+  { "reserved bits set", frame(0xC1, "hello"), 1002 },
+  { "bad opcode", frame(0x83, "hello"), 1002 },
+  { "oversize control frame", frame(0x89, string.rep("p", 126)), 1002 },
+  { "fragmented control frame", frame(0x09, "ping"), 1002 },
+  { "continuation without a start", frame(0x80, "more"), 1002 },
+  { "invalid UTF-8 in text", frame(0x81, "ok \xff\xfe bad"), 1007 },
+  { "invalid UTF-8 across fragments", frame(0x01, "\xe2\x82") .. frame(0x80, "\x41"), 1007 },
+  { "frame larger than max_message", frame(0x82, string.rep("b", 5000)), 1009 },
+  { "message over max_message in fragments", frame(0x02, string.rep("b", 3000)) .. frame(0x80, string.rep("b", 3000)), 1009 },
+  { "bad close code", frame(0x88, string.pack(">I2", 999)), 1002 },
+}
+
+test("malformed frames get the right close code; others keep being served", function()
+  local server, closes = server_with_echo({ max_message = 4096 })
+  local good = net.ws.connect("ws://127.0.0.1:" .. server.port .. "/")
+  good:set_timeout(5000)
+  for i, case in ipairs(CASES) do
+    local name, bytes, want = case[1], case[2], case[3]
+    local c = raw_client(server.port)
+    c:write(bytes)
+    test.eq(read_close(c), want, name)
+    test.eq(c:read_all(), "", name .. ": connection closed after the close frame")
+    c:close()
+    good:send("still there " .. i)
+    test.eq(good:recv().data, "still there " .. i, name)
+  end
+  -- the server script saw each failure as a close entry with the code it sent
+  for _ = 1, 100 do
+    if #closes >= #CASES then break end
+    task.sleep(0.01)
+  end
+  local want = {}
+  for i, case in ipairs(CASES) do want[i] = case[3] end
+  test.eq(closes, want)
+  good:close()
+  server:close()
+end)
+
+test("a valid raw client works (masking, fragments, ping)", function()
+  local server = server_with_echo()
+  local c = raw_client(server.port)
+  c:write(frame(0x01, "hel") .. frame(0x89, "p") .. frame(0x80, "lo"))
+  -- pong first (answered while the message is incomplete), then the echo
+  test.eq(c:read_exactly(3), "\x8a\x01p")
+  test.eq(c:read_exactly(7), "\x81\x05hello")
+  c:write(frame(0x88, string.pack(">I2", 1000)))
+  test.eq(read_close(c), 1000)
+  c:close()
+  server:close()
+end)

@@ -77,15 +77,24 @@ std::string opt_str_field(lua_State* L, int idx, const char* key, const std::str
   return v;
 }
 
-void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods) {
+void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods,
+               lua_CFunction index) {
   luaL_newmetatable(L, tname);
   if (metamethods) luaL_setfuncs(L, metamethods, 0);
   if (methods) {
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    if (index) lua_pushcclosure(L, index, 1);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
+}
+
+int64_t opt_timeout_ms(lua_State* L, int idx) {
+  if (lua_isnoneornil(L, idx)) return -1;
+  lua_Number ms = luaL_checknumber(L, idx);
+  luaL_argcheck(L, ms >= 0, idx, "timeout must be >= 0 milliseconds (or nil for none)");
+  return static_cast<int64_t>(ms);
 }
 
 const EmbeddedModule* find_embedded(const char* name) {

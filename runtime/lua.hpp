@@ -61,7 +61,13 @@ int gc_object(lua_State* L, const char* tname) {
 }
 
 // Registers metatable `tname` with methods (as __index) plus metamethods given separately.
-void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods);
+// With `index`, __index is that function instead, with the methods table as its upvalue (for
+// objects that also have computed fields, like `server.port`).
+void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods,
+               lua_CFunction index = nullptr);
+
+// A timeout argument in milliseconds: nil/none → -1 (no timeout); negative → argument error.
+int64_t opt_timeout_ms(lua_State* L, int idx);
 
 // Sets t[key] = function for each entry, on the table at the top.
 inline void set_funcs(lua_State* L, const luaL_Reg* funcs) { luaL_setfuncs(L, funcs, 0); }

@@ -12,6 +12,22 @@ std::string endpoint_string(const tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
+void normalize_listen_args(lua_State* L, const char* fname) {
+  if (lua_type(L, 1) == LUA_TNUMBER) {  // listen(port[, opts])
+    lua_settop(L, 2);
+    lua_pushliteral(L, "127.0.0.1");
+    lua_insert(L, 1);
+  }
+  lua_settop(L, 3);
+  if (lua_isnil(L, 1)) {
+    lua_pushliteral(L, "127.0.0.1");
+    lua_replace(L, 1);
+  }
+  luaL_checkstring(L, 1);
+  check_port(L, 2);
+  opt_table(L, 3, fname);
+}
+
 static std::string host_port(const std::string& host, uint16_t port) {
   bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);

@@ -459,16 +459,10 @@ static int conn_shutdown(lua_State* L) {
   return 0;
 }
 
-static int64_t check_timeout_ms(lua_State* L, int idx) {
-  if (lua_isnoneornil(L, idx)) return -1;
-  lua_Number ms = luaL_checknumber(L, idx);
-  luaL_argcheck(L, ms >= 0, idx, "timeout must be >= 0 milliseconds (or nil for none)");
-  return static_cast<int64_t>(ms);
-}
 
 static int conn_set_timeout(lua_State* L) {
   Conn* c = check_conn(L);
-  c->timeout_ms = check_timeout_ms(L, 2);
+  c->timeout_ms = opt_timeout_ms(L, 2);
   return 0;
 }
 
@@ -742,7 +736,7 @@ static Server* check_server(lua_State* L) {
 
 static int server_accept(lua_State* L) {
   Server* s = check_server(L);
-  int64_t timeout = check_timeout_ms(L, 2);
+  int64_t timeout = opt_timeout_ms(L, 2);
   if (s->closed()) raise(L, kClosed, "server is closed");
   if (s->waiter_busy()) raise(L, kBusy, "accept: another task is already accepting on this server");
   lua_settop(L, 1);
@@ -789,23 +783,6 @@ static int server_tostring(lua_State* L) {
   return 1;
 }
 
-// Parses listen's ([host,] port[, opts]) arguments; leaves host at 1, port at 2, opts at 3.
-static void normalize_listen_args(lua_State* L) {
-  if (lua_type(L, 1) == LUA_TNUMBER) {  // listen(port[, opts])
-    lua_settop(L, 2);
-    lua_pushliteral(L, "127.0.0.1");
-    lua_insert(L, 1);
-  }
-  lua_settop(L, 3);
-  if (lua_isnil(L, 1)) {
-    lua_pushliteral(L, "127.0.0.1");
-    lua_replace(L, 1);
-  }
-  luaL_checkstring(L, 1);
-  check_port(L, 2);
-  opt_table(L, 3, "listen");
-}
-
 struct ListenOptions {
   int backlog;
   bool reuseport;
@@ -815,7 +792,7 @@ struct ListenOptions {
 
 // net.tcp.listen([host,] port[, {backlog, reuseport, ipv6_only, tls, handshake_timeout}])
 static int tcp_listen(lua_State* L) {
-  normalize_listen_args(L);
+  normalize_listen_args(L, "net.tcp.listen");
   std::string_view host = to_sv(L, 1);
   if (host == "localhost") host = "127.0.0.1";
   uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
@@ -875,18 +852,9 @@ int open_tcp(lua_State* L) {
 
   const luaL_Reg server_methods[] = {
       {"accept", server_accept}, {"close", server_close}, {"local_addr", server_local_addr}, {nullptr, nullptr}};
-  luaL_newmetatable(L, kServerType);
-  lua_newtable(L);
-  luaL_setfuncs(L, server_methods, 0);
-  lua_pushcclosure(L, server_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, server_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, server_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, server_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  const luaL_Reg server_meta[] = {
+      {"__gc", server_gc}, {"__close", server_close}, {"__tostring", server_tostring}, {nullptr, nullptr}};
+  new_class(L, kServerType, server_methods, server_meta, server_index);
 
   const luaL_Reg funcs[] = {{"connect", tcp_connect}, {"listen", tcp_listen}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);

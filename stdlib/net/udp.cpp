@@ -374,13 +374,7 @@ static int udp_leave_multicast(lua_State* L) { return membership(L, false); }
 
 static int udp_set_timeout(lua_State* L) {
   Udp* u = check_udp(L);
-  if (lua_isnoneornil(L, 2)) {
-    u->timeout_ms = -1;
-    return 0;
-  }
-  lua_Number ms = luaL_checknumber(L, 2);
-  luaL_argcheck(L, ms >= 0, 2, "timeout must be >= 0 milliseconds (or nil for none)");
-  u->timeout_ms = static_cast<int64_t>(ms);
+  u->timeout_ms = opt_timeout_ms(L, 2);
   return 0;
 }
 
@@ -461,18 +455,8 @@ int open_udp(lua_State* L) {
                               {"peer_addr", udp_peer_addr},
                               {"close", udp_close},
                               {nullptr, nullptr}};
-  luaL_newmetatable(L, kUdpType);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_pushcclosure(L, udp_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, udp_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, udp_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, udp_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  const luaL_Reg meta[] = {{"__gc", udp_gc}, {"__close", udp_close}, {"__tostring", udp_tostring}, {nullptr, nullptr}};
+  new_class(L, kUdpType, methods, meta, udp_index);
 
   const luaL_Reg funcs[] = {{"bind", udp_bind}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);

@@ -602,12 +602,6 @@ static void push_conn(lua_State* L, std::shared_ptr<Conn> c) {
 
 static Conn* check_ws(lua_State* L) { return static_cast<ConnBox*>(luaL_checkudata(L, 1, kWsType))->conn.get(); }
 
-static int64_t check_timeout_ms(lua_State* L, int idx) {
-  if (lua_isnoneornil(L, idx)) return -1;
-  lua_Number ms = luaL_checknumber(L, idx);
-  luaL_argcheck(L, ms >= 0, idx, "timeout must be >= 0 milliseconds (or nil for none)");
-  return static_cast<int64_t>(ms);
-}
 
 static Kind check_kind(lua_State* L, int idx, Kind def) {
   static const char* const names[] = {"text", "binary", "ping", "pong", nullptr};
@@ -682,7 +676,7 @@ static int ws_gc(lua_State* L) {
 }
 
 static int ws_set_timeout(lua_State* L) {
-  check_ws(L)->timeout_ms = check_timeout_ms(L, 2);
+  check_ws(L)->timeout_ms = opt_timeout_ms(L, 2);
   return 0;
 }
 
@@ -1389,7 +1383,7 @@ static void push_clients_table(lua_State* L, ServerBox* box) {
 static int server_accept(lua_State* L) {
   ServerBox* box = check_server_box(L);
   Server* s = box->server.get();
-  int64_t timeout = check_timeout_ms(L, 2);
+  int64_t timeout = opt_timeout_ms(L, 2);
   if (s->closed()) raise(L, kClosed, "accept: server is closed");
   if (s->waiter_busy()) raise(L, kBusy, "accept: another task is already accepting on this server");
   lua_settop(L, 1);
@@ -1481,19 +1475,8 @@ static int server_tostring(lua_State* L) {
 
 // net.ws.listen([host,] port[, opts])
 static int ws_listen(lua_State* L) {
-  if (lua_type(L, 1) == LUA_TNUMBER) {
-    lua_settop(L, 2);
-    lua_pushliteral(L, "127.0.0.1");
-    lua_insert(L, 1);
-  }
-  lua_settop(L, 3);
-  if (lua_isnil(L, 1)) {
-    lua_pushliteral(L, "127.0.0.1");
-    lua_replace(L, 1);
-  }
-  luaL_checkstring(L, 1);
-  uint16_t port = check_port(L, 2);
-  opt_table(L, 3, "net.ws.listen");
+  normalize_listen_args(L, "net.ws.listen");
+  uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
   auto* spec = new_object<ListenSpec>(L, kListenSpecType, 0);  // 4
   spec->host = std::string(to_sv(L, 1));
   if (spec->host == "localhost") spec->host = "127.0.0.1";
@@ -1570,18 +1553,8 @@ int open_ws(lua_State* L) {
                               {"local_addr", ws_local_addr},
                               {"is_open", ws_is_open},
                               {nullptr, nullptr}};
-  luaL_newmetatable(L, kWsType);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_pushcclosure(L, ws_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, ws_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, ws_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, ws_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  const luaL_Reg ws_meta[] = {{"__gc", ws_gc}, {"__close", ws_close}, {"__tostring", ws_tostring}, {nullptr, nullptr}};
+  new_class(L, kWsType, methods, ws_meta, ws_index);
 
   const luaL_Reg server_methods[] = {{"accept", server_accept},
                                      {"broadcast", server_broadcast},
@@ -1590,18 +1563,9 @@ int open_ws(lua_State* L) {
                                      {"close", server_close},
                                      {"local_addr", server_local_addr},
                                      {nullptr, nullptr}};
-  luaL_newmetatable(L, kServerType);
-  lua_newtable(L);
-  luaL_setfuncs(L, server_methods, 0);
-  lua_pushcclosure(L, server_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, server_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, server_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, server_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  const luaL_Reg server_meta[] = {
+      {"__gc", server_gc}, {"__close", server_close}, {"__tostring", server_tostring}, {nullptr, nullptr}};
+  new_class(L, kServerType, server_methods, server_meta, server_index);
 
   luaL_newmetatable(L, kSpecType);
   lua_pushcfunction(L, spec_gc);

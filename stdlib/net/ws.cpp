@@ -349,7 +349,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     Kind kind = kBinary;
     visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
-    if (rq_.empty() && reader_busy()) {
+    bool handed_over = rq_.empty() && reader_busy();
+    if (handed_over) {
       OpPtr op = std::move(reader_);
       auto self = shared_from_this();
       op->resume([self, kind](lua_State* L) {
@@ -365,7 +366,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
     rbuf_.consume(rbuf_.size());
     if (rbuf_.capacity() > kShrinkAbove) rbuf_.shrink_to_fit();
     reading_ = false;
-    read_loop();
+    if (!handed_over) return read_loop();
+    // The task that got this message has likely just replied: reading again right now would
+    // almost always find nothing (a wasted syscall). Read after the handlers already queued.
+    asio::post(engine_.io(), [self = shared_from_this()] { self->read_loop(); });
   }
 
   void on_control(websocket::frame_type k, beast::string_view payload) {

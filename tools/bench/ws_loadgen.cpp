@@ -1,0 +1,311 @@
+// WebSocket load generator for `make bench` (one thread, one io_context, C++20 coroutines,
+// Boost.Beast clients over plain TCP with TCP_NODELAY; path "/", no compression).
+//
+//   bench_ws_loadgen echo --port P [--conns 50] [--size 64] [--duration 4] [--warmup 0.5]
+//     Each connection: send a SIZE-byte text message, read the echo (checked), repeat. Messages
+//     are counted after the warm-up for DURATION seconds. Prints:
+//       msgs=<n> seconds=<s> rate=<msgs/s> conns=<c> size=<b>
+//
+//   bench_ws_loadgen bcast --port P [--conns 1000] [--count 1000] [--size 64] [--rounds 3]
+//     Opens CONNS connections (at most PARALLEL handshakes in flight) that all read. Then each
+//     round: connection 0 sends the text "COUNT SIZE" (the server then broadcasts COUNT messages
+//     of SIZE bytes to every connection); the round ends when every connection has received
+//     its COUNT messages (sizes checked). Prints per round and then the best:
+//       round=<i> deliveries=<n> seconds=<s> rate=<deliveries/s>
+//       deliveries=<n> seconds=<s> rate=<best deliveries/s> median=<median rate> conns=<c>
+//
+//   bench_ws_loadgen hold --port P [--conns 10000] [--parallel 200] [--hold 120] [--size 64]
+//     Opens CONNS WebSocket connections (handshakes complete), prints "CONNECTED <n>", holds
+//     them idle. On SIGUSR1 every connection does one SIZE-byte text echo and "PINGED <n>" is
+//     printed. Exits on SIGTERM/SIGINT or after HOLD seconds.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using ws_stream = websocket::stream<tcp::socket>;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Options {
+  std::string mode;
+  unsigned short port = 0;
+  int conns = -1;
+  size_t size = 64;
+  double duration = 4.0;
+  double warmup = 0.5;
+  int parallel = 200;
+  double hold = 120.0;
+  long count = 1000;
+  int rounds = 3;
+};
+
+[[noreturn]] static void die(const std::string& msg) {
+  std::fprintf(stderr, "ws_loadgen: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+static Options parse(int argc, char** argv) {
+  Options o;
+  if (argc < 2) die("usage: bench_ws_loadgen echo|bcast|hold --port P [options]");
+  o.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) die("missing value for " + a);
+    const char* v = argv[++i];
+    if (a == "--port") o.port = static_cast<unsigned short>(std::atoi(v));
+    else if (a == "--conns") o.conns = std::atoi(v);
+    else if (a == "--size") o.size = static_cast<size_t>(std::atol(v));
+    else if (a == "--duration") o.duration = std::atof(v);
+    else if (a == "--warmup") o.warmup = std::atof(v);
+    else if (a == "--parallel") o.parallel = std::atoi(v);
+    else if (a == "--hold") o.hold = std::atof(v);
+    else if (a == "--count") o.count = std::atol(v);
+    else if (a == "--rounds") o.rounds = std::atoi(v);
+    else die("unknown option " + a);
+  }
+  if (o.mode != "echo" && o.mode != "bcast" && o.mode != "hold") die("mode must be echo, bcast or hold");
+  if (o.port == 0) die("--port is required");
+  if (o.conns < 0) o.conns = o.mode == "echo" ? 50 : o.mode == "bcast" ? 1000 : 10000;
+  if (o.size == 0) o.size = 1;
+  return o;
+}
+
+static clock_type::duration secs(double s) {
+  return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
+}
+
+// TCP connect + WebSocket handshake; dies on failure.
+static asio::awaitable<void> ws_connect(ws_stream& ws, tcp::endpoint ep, int i) {
+  auto [cec] = co_await beast::get_lowest_layer(ws).async_connect(ep, use_tuple);
+  if (cec) die("connect #" + std::to_string(i) + ": " + cec.message());
+  beast::get_lowest_layer(ws).set_option(tcp::no_delay(true));
+  auto [hec] = co_await ws.async_handshake("127.0.0.1:" + std::to_string(ep.port()), "/", use_tuple);
+  if (hec) die("handshake #" + std::to_string(i) + ": " + hec.message());
+}
+
+// --- echo ------------------------------------------------------------------------------------
+
+struct EchoState {
+  bool measuring = false;
+  bool stopping = false;
+  long long msgs = 0;
+  int connected = 0;
+};
+
+static asio::awaitable<void> echo_client(tcp::endpoint ep, size_t size, int i, EchoState& st) {
+  ws_stream ws(co_await asio::this_coro::executor);
+  co_await ws_connect(ws, ep, i);
+  ws.text(true);
+  ++st.connected;
+  std::string out(size, 'x');
+  for (size_t k = 0; k < size; ++k) out[k] = static_cast<char>('a' + k % 26);
+  beast::flat_buffer in;
+  while (!st.stopping) {
+    auto [wec, w] = co_await ws.async_write(asio::buffer(out), use_tuple);
+    if (wec) die("write: " + wec.message());
+    auto [rec, r] = co_await ws.async_read(in, use_tuple);
+    if (rec) {
+      if (st.stopping) break;
+      die("read: " + rec.message());
+    }
+    if (in.size() != size || std::memcmp(in.data().data(), out.data(), size) != 0) die("echo mismatch");
+    in.consume(in.size());
+    if (st.measuring) ++st.msgs;
+  }
+}
+
+static int run_echo(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  EchoState st;
+  for (int i = 0; i < o.conns; ++i) asio::co_spawn(io, echo_client(ep, o.size, i, st), asio::detached);
+  asio::steady_timer timer(io);
+  clock_type::time_point t0;
+  timer.expires_after(secs(o.warmup));
+  timer.async_wait([&](auto) {
+    if (st.connected != o.conns) die("not all connections are up after the warm-up");
+    st.measuring = true;
+    t0 = clock_type::now();
+    timer.expires_after(secs(o.duration));
+    timer.async_wait([&](auto) {
+      st.measuring = false;
+      st.stopping = true;
+      double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+      std::printf("msgs=%lld seconds=%.6f rate=%.0f conns=%d size=%zu\n", st.msgs, s, st.msgs / s, o.conns, o.size);
+      std::fflush(stdout);
+      std::_Exit(0);  // do not wait for closing handshakes
+    });
+  });
+  io.run();
+  return 0;
+}
+
+// --- bcast -----------------------------------------------------------------------------------
+
+struct BcastState {
+  std::vector<std::unique_ptr<ws_stream>> conns;
+  int next = 0;
+  int connected = 0;
+  long long received = 0;  // messages received by all connections, all rounds
+  long long target = 0;    // `received` at which the current round ends
+  int round = 0;
+  clock_type::time_point t0;
+  std::vector<double> rates;
+  std::function<void()> start_round;
+};
+
+static asio::awaitable<void> bcast_reader(ws_stream& ws, const Options& o, BcastState& st) {
+  beast::flat_buffer in;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(in, use_tuple);
+    if (ec) die("broadcast read: " + ec.message());
+    if (in.size() != o.size) die("broadcast message of " + std::to_string(in.size()) + " bytes");
+    in.consume(in.size());
+    if (++st.received == st.target) {
+      double s = std::chrono::duration<double>(clock_type::now() - st.t0).count();
+      long long n = static_cast<long long>(o.conns) * o.count;
+      st.rates.push_back(n / s);
+      std::printf("round=%d deliveries=%lld seconds=%.6f rate=%.0f\n", st.round, n, s, n / s);
+      std::fflush(stdout);
+      ++st.round;
+      asio::post(ws.get_executor(), st.start_round);
+    }
+  }
+}
+
+static asio::awaitable<void> bcast_connector(tcp::endpoint ep, const Options& o, BcastState& st) {
+  while (st.next < o.conns) {
+    int i = st.next++;
+    co_await ws_connect(*st.conns[i], ep, i);
+    asio::co_spawn(co_await asio::this_coro::executor, bcast_reader(*st.conns[i], o, st), asio::detached);
+    if (++st.connected == o.conns) asio::post(co_await asio::this_coro::executor, st.start_round);
+  }
+}
+
+static asio::awaitable<void> send_command(ws_stream& ws, std::string cmd) {
+  ws.text(true);
+  auto [ec, n] = co_await ws.async_write(asio::buffer(cmd), use_tuple);
+  if (ec) die("command write: " + ec.message());
+}
+
+static int run_bcast(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  BcastState st;
+  for (int i = 0; i < o.conns; ++i) st.conns.push_back(std::make_unique<ws_stream>(io));
+  st.start_round = [&] {
+    if (st.round == o.rounds) {
+      std::vector<double> r = st.rates;
+      std::sort(r.begin(), r.end());
+      double med = r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
+      long long n = static_cast<long long>(o.conns) * o.count;
+      std::printf("deliveries=%lld seconds=%.6f rate=%.0f median=%.0f conns=%d count=%ld size=%zu\n", n,
+                  n / r.back(), r.back(), med, o.conns, o.count, o.size);
+      std::fflush(stdout);
+      std::_Exit(0);
+    }
+    st.target += static_cast<long long>(o.conns) * o.count;
+    st.t0 = clock_type::now();
+    asio::co_spawn(io, send_command(*st.conns[0], std::to_string(o.count) + " " + std::to_string(o.size)),
+                   asio::detached);
+  };
+  for (int i = 0; i < std::min(o.parallel, o.conns); ++i) asio::co_spawn(io, bcast_connector(ep, o, st), asio::detached);
+  asio::steady_timer limit(io);  // a bound, whatever the server does
+  limit.expires_after(std::chrono::seconds(120));
+  limit.async_wait([&](auto ec) {
+    if (!ec) die("broadcast did not complete within 120 s");
+  });
+  io.run();
+  return 0;
+}
+
+// --- hold ------------------------------------------------------------------------------------
+
+struct HoldState {
+  std::vector<std::unique_ptr<ws_stream>> conns;
+  int next = 0;
+  int done = 0;
+  int pinged = 0;
+};
+
+static asio::awaitable<void> hold_connector(tcp::endpoint ep, const Options& o, HoldState& st) {
+  while (st.next < o.conns) {
+    int i = st.next++;
+    co_await ws_connect(*st.conns[i], ep, i);
+    if (++st.done == o.conns) {
+      std::printf("CONNECTED %d\n", st.done);
+      std::fflush(stdout);
+    }
+  }
+}
+
+static asio::awaitable<void> ping(ws_stream& ws, size_t size, int total, HoldState& st) {
+  std::string out(size, 'p');
+  beast::flat_buffer in;
+  ws.text(true);
+  auto [wec, w] = co_await ws.async_write(asio::buffer(out), use_tuple);
+  if (wec) die("ping write: " + wec.message());
+  auto [rec, r] = co_await ws.async_read(in, use_tuple);
+  if (rec) die("ping read: " + rec.message());
+  if (++st.pinged == total) {
+    std::printf("PINGED %d\n", st.pinged);
+    std::fflush(stdout);
+  }
+}
+
+static int run_hold(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  HoldState st;
+  st.conns.reserve(o.conns);
+  for (int i = 0; i < o.conns; ++i) st.conns.push_back(std::make_unique<ws_stream>(io));
+  for (int i = 0; i < std::min(o.parallel, o.conns); ++i) asio::co_spawn(io, hold_connector(ep, o, st), asio::detached);
+
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  stop.async_wait([&](auto, int) { std::_Exit(0); });
+  asio::signal_set usr(io, SIGUSR1);
+  std::function<void()> wait_usr = [&] {
+    usr.async_wait([&](auto ec, int) {
+      if (ec) return;
+      if (st.done != o.conns) die("SIGUSR1 before all connections were up");
+      st.pinged = 0;
+      for (auto& c : st.conns) asio::co_spawn(io, ping(*c, o.size, o.conns, st), asio::detached);
+      wait_usr();
+    });
+  };
+  wait_usr();
+  asio::steady_timer limit(io);
+  limit.expires_after(secs(o.hold));
+  limit.async_wait([&](auto ec) {
+    if (!ec) std::_Exit(0);
+  });
+  io.run();
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (o.mode == "echo") return run_echo(o);
+  if (o.mode == "bcast") return run_bcast(o);
+  return run_hold(o);
+}

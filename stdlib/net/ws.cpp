@@ -610,6 +610,9 @@ static Conn* check_ws(lua_State* L) { return static_cast<ConnBox*>(luaL_checkuda
 static Kind check_kind(lua_State* L, int idx, Kind def) {
   static const char* const names[] = {"text", "binary", "ping", "pong", nullptr};
   if (lua_isnoneornil(L, idx)) return def;
+  std::string_view k = to_sv(L, idx);  // the common cases without luaL_checkoption's scan
+  if (k == "text") return kText;
+  if (k == "binary") return kBinary;
   return static_cast<Kind>(luaL_checkoption(L, idx, nullptr, names));
 }
 
@@ -709,6 +712,10 @@ static int ws_tostring(lua_State* L) {
 // Fields: protocol, id, path, query, url, headers, response, close_code, close_reason.
 static int ws_index(lua_State* L) {
   Conn* c = check_ws(L);
+  // Methods first: ws:recv()/ws:send() look up here on every call.
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
   std::string_view key = to_sv(L, 2);
   if (key == "protocol") {
     if (c->protocol.empty()) return lua_pushnil(L), 1;
@@ -751,9 +758,7 @@ static int ws_index(lua_State* L) {
     lua_setfield(L, -2, "headers");
     return 1;
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
+  lua_pushnil(L);
   return 1;
 }
 

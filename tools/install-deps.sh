@@ -14,7 +14,7 @@ PACKAGES=(
   openssl python3 python3-websockets nginx tinyproxy microsocks curl
   nodejs
   # benchmarks
-  wrk hyperfine
+  wrk hyperfine jq
 )
 
 missing=()

@@ -95,6 +95,25 @@ uint64_t Engine::add_shutdown_hook(Hook h) {
 
 void Engine::remove_shutdown_hook(uint64_t id) { shutdown_hooks_.erase(id); }
 
+uint64_t Engine::add_idle_hook(Hook h) {
+  uint64_t id = next_hook_id_++;
+  idle_hooks_.emplace(id, std::move(h));
+  return id;
+}
+
+void Engine::remove_idle_hook(uint64_t id) { idle_hooks_.erase(id); }
+
+void Engine::notify_idle() {
+  if (idle_hooks_.empty() || idle_posted_) return;
+  idle_posted_ = true;
+  boost::asio::post(*io_, [this] {
+    idle_posted_ = false;
+    if (closing_ || scheduler_->live_tasks() > 0) return;
+    auto hooks = idle_hooks_;  // a hook may remove itself
+    for (auto& [id, hook] : hooks) hook();
+  });
+}
+
 void Engine::shutdown(int signal_number) {
   if (shutdown_signal_) return;
   shutdown_signal_ = signal_number;

@@ -47,6 +47,13 @@ class Engine {
   uint64_t add_shutdown_hook(Hook h);
   void remove_shutdown_hook(uint64_t id);
   void shutdown(int signal_number);
+
+  // Idle hooks run (from a fresh handler) each time the last live task has finished. Modules
+  // whose background work keeps the loop busy (WebSocket read loops) use them to release what
+  // no script can reach any more, so such a script still ends.
+  uint64_t add_idle_hook(Hook h);
+  void remove_idle_hook(uint64_t id);
+  void notify_idle();
   bool shutting_down() const { return shutdown_signal_ != 0; }
 
   // Signals are watched on a helper thread that only posts to this engine's loop, so a watched
@@ -63,6 +70,8 @@ class Engine {
   bool closing_ = false;
   std::unique_ptr<Scheduler> scheduler_;
   std::map<uint64_t, Hook> shutdown_hooks_;
+  std::map<uint64_t, Hook> idle_hooks_;
+  bool idle_posted_ = false;
   uint64_t next_hook_id_ = 1;
   bool failed_ = false;
   int forced_exit_ = -1;

@@ -107,6 +107,7 @@ void Scheduler::finish(Task* t, int status, int nres) {
     lua_settop(T, 0);
   }
   live_.erase(t);
+  if (live_.empty()) engine_.notify_idle();
   auto joiners = std::move(t->joiners);
   int results = t->results;
   bool ok = t->status == TaskStatus::done;

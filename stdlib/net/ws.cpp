@@ -124,8 +124,7 @@ class Conn;
 struct Registry {
   Engine* engine = nullptr;
   uint64_t hook = 0;
-  bool sweeping = false;
-  std::weak_ptr<boost::asio::steady_timer> sweeper;
+  uint64_t idle_hook = 0;
   std::unordered_set<Conn*> conns;
 };
 
@@ -135,23 +134,11 @@ static Registry& registry() {
 }
 
 // Open connections read in the background, which keeps the event loop busy. So that a script
-// that simply ends without closing its connections still exits, a sweeper runs a full garbage
-// collection whenever no task is alive: connections nothing can reach any more are collected,
-// and their __gc closes them (1001). Reachable connections are never touched.
-static void sweep_later(Engine& e) {
-  auto& r = registry();
-  if (r.sweeping) return;
-  r.sweeping = true;
-  auto timer = std::make_shared<asio::steady_timer>(e.io(), std::chrono::milliseconds(250));
-  r.sweeper = timer;
-  timer->async_wait([timer, &e](const error_code& ec) {
-    auto& reg = registry();
-    reg.sweeping = false;
-    if (reg.engine != &e) return;
-    if (!ec && !reg.conns.empty() && e.scheduler().live_tasks() == 0 && !e.scheduler().in_lua())
-      lua_gc(e.L(), LUA_GCCOLLECT);
-    if (!reg.conns.empty()) sweep_later(e);
-  });
+// that simply ends without closing its connections still exits, a full garbage collection runs
+// whenever the last task has finished (engine idle hook): connections nothing can reach any
+// more are collected, and their __gc closes them (1001). Reachable connections are never touched.
+static void collect_unreachable(Engine& e) {
+  if (!registry().conns.empty()) lua_gc(e.L(), LUA_GCCOLLECT);
 }
 
 class Conn : public std::enable_shared_from_this<Conn> {
@@ -216,7 +203,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (r.engine != &engine_) {
       r.engine = &engine_;
       r.hook = 0;
+      r.idle_hook = 0;
     }
+    if (!r.idle_hook) r.idle_hook = engine_.add_idle_hook([e = &engine_] { collect_unreachable(*e); });
     if (!r.hook) {
       r.hook = engine_.add_shutdown_hook([] {
         auto& reg = registry();
@@ -228,7 +217,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     r.conns.insert(this);
     registered_ = true;
-    sweep_later(engine_);
     if (settings.ping_interval_ms > 0) arm_ping();
     read_loop();
   }
@@ -533,8 +521,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
     registered_ = false;
     auto& r = registry();
     r.conns.erase(this);
-    if (r.conns.empty())  // nothing left to sweep: do not keep the loop alive for it
-      if (auto t = r.sweeper.lock()) t->cancel();
   }
 
   void notify_server();

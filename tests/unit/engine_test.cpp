@@ -216,3 +216,25 @@ TEST(Errors, MapsSystemErrorCodes) {
   EXPECT_EQ(mw::error_code_name(boost::asio::error::host_not_found), "ENOTFOUND");
   EXPECT_EQ(mw::error_code_name(boost::asio::error::operation_aborted), "cancelled");
 }
+
+TEST(Engine, IdleHookRunsOnceTheLastTaskFinished) {
+  mw::Engine e;
+  int runs = 0;
+  size_t live_at_run = 99;
+  e.add_idle_hook([&] {
+    ++runs;
+    live_at_run = e.scheduler().live_tasks();
+  });
+  EXPECT_EQ(run(e, "task.spawn(function() task.sleep(0.02) end) task.sleep(0.01)"), 0);
+  EXPECT_EQ(runs, 1);  // not when the main task ended while the other still slept
+  EXPECT_EQ(live_at_run, 0u);
+}
+
+TEST(Engine, RemovedIdleHookDoesNotRun) {
+  mw::Engine e;
+  bool ran = false;
+  uint64_t id = e.add_idle_hook([&] { ran = true; });
+  e.remove_idle_hook(id);
+  EXPECT_EQ(run(e, "task.yield()"), 0);
+  EXPECT_FALSE(ran);
+}

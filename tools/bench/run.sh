@@ -177,6 +177,30 @@ if want switch; then
   done
 fi
 
+# One echo run, shared by the TCP and WebSocket benchmarks: starts server `s` (command in the
+# remaining arguments), drives it with LOADGEN, stops it, prints a line and records in R:
+# KEY_rate_S (best msgs/s), KEY_cpu_S (lowest server CPU per message), KEY_round_R_S,
+# KEY_rrate_R_S. Server CPU per message covers the whole connection lifetime (warm-up
+# included, so it slightly overstates it; the same for every server).
+echo_run() {
+  local key=$1 loadgen=$2 r=$3 s=$4 c0 c1 out rate msgs secs cpu_us
+  shift 4
+  start_server "$key-$s" "$@"
+  c0=$(cpu_secs "$SERVER_PID")
+  out=$("$TB/$loadgen" echo --port "$SERVER_PORT" --conns "$ECHO_CONNS" --size "$ECHO_SIZE" \
+    --duration "$ECHO_SECS" --warmup "$ECHO_WARMUP")
+  c1=$(cpu_secs "$SERVER_PID")
+  stop_pid "$SERVER_PID"
+  rate=$(kv rate "$out") msgs=$(kv msgs "$out") secs=$(kv seconds "$out")
+  cpu_us=$(awk -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" -v m="$msgs" -v s="$secs" \
+    -v w="$ECHO_WARMUP" 'BEGIN { printf "%.2f", c * 1e6 / (m * (s + w) / s) }')
+  printf "  %-9s %10s msgs/s   server CPU %6s us/msg\n" "$s" "$(fmt_int "$rate")" "$cpu_us"
+  ge "$rate" "${R[${key}_rate_$s]}" && R[${key}_rate_$s]=$rate
+  ge "${R[${key}_cpu_$s]}" "$cpu_us" && R[${key}_cpu_$s]=$cpu_us
+  R[${key}_round_${r}_$s]="$(fmt_int "$rate") msgs/s, $cpu_us µs/msg"
+  R[${key}_rrate_${r}_$s]=$rate
+}
+
 # --- 2. TCP echo -------------------------------------------------------------------------------
 ECHO_SERVERS=(asio moonwire)
 have node && ECHO_SERVERS+=(node)
@@ -196,22 +220,7 @@ if want echo; then
   for ((r = 0; r < ECHO_ROUNDS; r++)); do
     for s in "${ECHO_SERVERS[@]}"; do
       # shellcheck disable=SC2046
-      start_server "echo-$s" $(echo_server_cmd "$s")
-      c0=$(cpu_secs "$SERVER_PID")
-      out=$("$TB/bench_loadgen" echo --port "$SERVER_PORT" --conns "$ECHO_CONNS" --size "$ECHO_SIZE" \
-        --duration "$ECHO_SECS" --warmup "$ECHO_WARMUP")
-      c1=$(cpu_secs "$SERVER_PID")
-      stop_pid "$SERVER_PID"
-      rate=$(kv rate "$out") msgs=$(kv msgs "$out") secs=$(kv seconds "$out")
-      # Server CPU per message over the whole connection lifetime (warm-up included, so this
-      # slightly overstates it; the same for every server).
-      cpu_us=$(awk -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" -v m="$msgs" -v s="$secs" \
-        -v w="$ECHO_WARMUP" 'BEGIN { printf "%.2f", c * 1e6 / (m * (s + w) / s) }')
-      printf "  %-9s %10s msgs/s   server CPU %6s us/msg\n" "$s" "$(fmt_int "$rate")" "$cpu_us"
-      ge "$rate" "${R[echo_rate_$s]}" && R[echo_rate_$s]=$rate
-      ge "${R[echo_cpu_$s]}" "$cpu_us" && R[echo_cpu_$s]=$cpu_us
-      R[echo_round_${r}_$s]="$(fmt_int "$rate") msgs/s, $cpu_us µs/msg"
-      R[echo_rrate_${r}_$s]=$rate
+      echo_run echo bench_loadgen "$r" "$s" $(echo_server_cmd "$s")
     done
     ratios_asio+=("$(ratio "${R[echo_rrate_${r}_moonwire]}" "${R[echo_rrate_${r}_asio]}")")
     have node && ratios_node+=("$(ratio "${R[echo_rrate_${r}_moonwire]}" "${R[echo_rrate_${r}_node]}")")
@@ -345,20 +354,7 @@ if want ws_echo; then
   for ((r = 0; r < ECHO_ROUNDS; r++)); do
     for s in "${WS_SERVERS[@]}"; do
       # shellcheck disable=SC2046
-      start_server "wse-$s" $(ws_server_cmd "$s")
-      c0=$(cpu_secs "$SERVER_PID")
-      out=$("$TB/bench_ws_loadgen" echo --port "$SERVER_PORT" --conns "$ECHO_CONNS" --size "$ECHO_SIZE" \
-        --duration "$ECHO_SECS" --warmup "$ECHO_WARMUP")
-      c1=$(cpu_secs "$SERVER_PID")
-      stop_pid "$SERVER_PID"
-      rate=$(kv rate "$out") msgs=$(kv msgs "$out") secs=$(kv seconds "$out")
-      cpu_us=$(awk -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" -v m="$msgs" -v s="$secs" \
-        -v w="$ECHO_WARMUP" 'BEGIN { printf "%.2f", c * 1e6 / (m * (s + w) / s) }')
-      printf "  %-9s %10s msgs/s   server CPU %6s us/msg\n" "$s" "$(fmt_int "$rate")" "$cpu_us"
-      ge "$rate" "${R[wse_rate_$s]}" && R[wse_rate_$s]=$rate
-      ge "${R[wse_cpu_$s]}" "$cpu_us" && R[wse_cpu_$s]=$cpu_us
-      R[wse_round_${r}_$s]="$(fmt_int "$rate") msgs/s, $cpu_us µs/msg"
-      R[wse_rrate_${r}_$s]=$rate
+      echo_run wse bench_ws_loadgen "$r" "$s" $(ws_server_cmd "$s")
     done
     ratios_beast+=("$(ratio "${R[wse_rrate_${r}_moonwire]}" "${R[wse_rrate_${r}_beast]}")")
     [[ " ${WS_SERVERS[*]} " == *" node "* ]] &&

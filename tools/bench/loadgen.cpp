@@ -28,50 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "loadgen_options.hpp"
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-struct Options {
-  std::string mode;
-  unsigned short port = 0;
-  int conns = -1;
-  size_t size = 64;
-  double duration = 4.0;
-  double warmup = 0.5;
-  int parallel = 200;
-  double hold = 120.0;
-};
-
-[[noreturn]] static void die(const std::string& msg) {
-  std::fprintf(stderr, "loadgen: %s\n", msg.c_str());
-  std::exit(1);
-}
-
-static Options parse(int argc, char** argv) {
-  Options o;
-  if (argc < 2) die("usage: bench_loadgen echo|hold --port P [options]");
-  o.mode = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) die("missing value for " + a);
-    const char* v = argv[++i];
-    if (a == "--port") o.port = static_cast<unsigned short>(std::atoi(v));
-    else if (a == "--conns") o.conns = std::atoi(v);
-    else if (a == "--size") o.size = static_cast<size_t>(std::atol(v));
-    else if (a == "--duration") o.duration = std::atof(v);
-    else if (a == "--warmup") o.warmup = std::atof(v);
-    else if (a == "--parallel") o.parallel = std::atoi(v);
-    else if (a == "--hold") o.hold = std::atof(v);
-    else die("unknown option " + a);
-  }
-  if (o.mode != "echo" && o.mode != "hold") die("mode must be echo or hold");
-  if (o.port == 0) die("--port is required");
-  if (o.conns < 0) o.conns = o.mode == "echo" ? 50 : 10000;
-  if (o.size == 0) o.size = 1;
-  return o;
-}
 
 // --- echo ------------------------------------------------------------------------------------
 
@@ -195,6 +158,6 @@ static int run_hold(const Options& o) {
 }
 
 int main(int argc, char** argv) {
-  Options o = parse(argc, argv);
+  Options o = parse_options(argc, argv, "bench_loadgen", {"echo", "hold"});
   return o.mode == "echo" ? run_echo(o) : run_hold(o);
 }

@@ -38,6 +38,8 @@
 #include <string>
 #include <vector>
 
+#include "loadgen_options.hpp"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -46,49 +48,6 @@ using clock_type = std::chrono::steady_clock;
 using ws_stream = websocket::stream<tcp::socket>;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-struct Options {
-  std::string mode;
-  unsigned short port = 0;
-  int conns = -1;
-  size_t size = 64;
-  double duration = 4.0;
-  double warmup = 0.5;
-  int parallel = 200;
-  double hold = 120.0;
-  long count = 1000;
-  int rounds = 3;
-};
-
-[[noreturn]] static void die(const std::string& msg) {
-  std::fprintf(stderr, "ws_loadgen: %s\n", msg.c_str());
-  std::exit(1);
-}
-
-static Options parse(int argc, char** argv) {
-  Options o;
-  if (argc < 2) die("usage: bench_ws_loadgen echo|bcast|hold --port P [options]");
-  o.mode = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) die("missing value for " + a);
-    const char* v = argv[++i];
-    if (a == "--port") o.port = static_cast<unsigned short>(std::atoi(v));
-    else if (a == "--conns") o.conns = std::atoi(v);
-    else if (a == "--size") o.size = static_cast<size_t>(std::atol(v));
-    else if (a == "--duration") o.duration = std::atof(v);
-    else if (a == "--warmup") o.warmup = std::atof(v);
-    else if (a == "--parallel") o.parallel = std::atoi(v);
-    else if (a == "--hold") o.hold = std::atof(v);
-    else if (a == "--count") o.count = std::atol(v);
-    else if (a == "--rounds") o.rounds = std::atoi(v);
-    else die("unknown option " + a);
-  }
-  if (o.mode != "echo" && o.mode != "bcast" && o.mode != "hold") die("mode must be echo, bcast or hold");
-  if (o.port == 0) die("--port is required");
-  if (o.conns < 0) o.conns = o.mode == "echo" ? 50 : o.mode == "bcast" ? 1000 : 10000;
-  if (o.size == 0) o.size = 1;
-  return o;
-}
 
 static clock_type::duration secs(double s) {
   return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
@@ -304,7 +263,7 @@ static int run_hold(const Options& o) {
 }
 
 int main(int argc, char** argv) {
-  Options o = parse(argc, argv);
+  Options o = parse_options(argc, argv, "bench_ws_loadgen", {"echo", "bcast", "hold"});
   if (o.mode == "echo") return run_echo(o);
   if (o.mode == "bcast") return run_bcast(o);
   return run_hold(o);

@@ -38,7 +38,7 @@ proc.write_file(DIR .. "/nginx.conf", ([[
 worker_processes 1;
 events { worker_connections 1024; }
 http {
-  log_format conn '$connection $connection_requests $request_method $uri $status';
+  log_format conn '$connection $connection_requests $request_method $request_uri $status';
   access_log DIR/access.log conn;
   client_body_temp_path DIR/tmp/body;
   proxy_temp_path DIR/tmp/proxy;
@@ -148,15 +148,21 @@ end)
 test("keep-alive: sequential requests reuse one nginx connection", function()
   http.pool({ close_idle = true })
   for i = 1, 5 do http.get(URL .. "/small.txt?ka=" .. i) end
-  local mine = {}
-  for _, l in ipairs(access_log()) do
-    if l.uri == "/small.txt" then mine[#mine + 1] = l end
+  -- nginx logs a request after its response is sent: wait until all five lines are written.
+  local mine
+  for _ = 1, 100 do
+    mine = {}
+    for _, l in ipairs(access_log()) do
+      if l.uri:match("^/small%.txt%?ka=%d$") then mine[#mine + 1] = l end
+    end
+    if #mine == 5 then break end
+    time.sleep(0.02)
   end
-  local last = {}
-  for i = #mine - 4, #mine do last[#last + 1] = mine[i] end
+  test.eq(#mine, 5, "logged requests")
   for i = 2, 5 do
-    test.eq(last[i].conn, last[1].conn, "same connection")
-    test.eq(last[i].n, last[1].n + i - 1, "connection_requests")
+    test.eq(mine[i].uri, "/small.txt?ka=" .. i)
+    test.eq(mine[i].conn, mine[1].conn, "same connection")
+    test.eq(mine[i].n, mine[1].n + i - 1, "connection_requests")
   end
 end)
 

@@ -9,6 +9,7 @@
 #include "runtime/coroutine.hpp"
 #include "runtime/embedded.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/pool.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace mw {
@@ -39,7 +40,58 @@ struct Engine::SignalWatcher {
   }
 };
 
-Engine::Engine() : L_(luaL_newstate()), io_(std::make_unique<boost::asio::io_context>(1)) {
+// What luaL_newstate installs (lauxlib keeps these static), for a state on the pool allocator.
+static int panic(lua_State* L) {
+  const char* msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error object is not a string";
+  std::fprintf(stderr, "PANIC: unprotected error in call to Lua API (%s)\n", msg);
+  return 0;  // then abort()
+}
+
+static void warn_off(void* ud, const char* message, int tocont);
+static void warn_on(void* ud, const char* message, int tocont);
+
+// "@on" / "@off" switch warnings (lua -W, warn("@on")).
+static bool warn_control(lua_State* L, const char* message, int tocont) {
+  if (tocont || *message != '@') return false;
+  if (std::string_view(message + 1) == "off") lua_setwarnf(L, warn_off, L);
+  if (std::string_view(message + 1) == "on") lua_setwarnf(L, warn_on, L);
+  return true;
+}
+
+static void warn_off(void* ud, const char* message, int tocont) {
+  warn_control(static_cast<lua_State*>(ud), message, tocont);
+}
+
+static void warn_cont(void* ud, const char* message, int tocont) {
+  auto* L = static_cast<lua_State*>(ud);
+  std::fputs(message, stderr);
+  if (tocont) {
+    lua_setwarnf(L, warn_cont, L);
+  } else {
+    std::fputs("\n", stderr);
+    std::fflush(stderr);
+    lua_setwarnf(L, warn_on, L);
+  }
+}
+
+static void warn_on(void* ud, const char* message, int tocont) {
+  if (warn_control(static_cast<lua_State*>(ud), message, tocont)) return;
+  std::fputs("Lua warning: ", stderr);
+  warn_cont(ud, message, tocont);
+}
+
+// Lua's tables, strings and closures come from the pool: a script that handles messages makes
+// and drops several small objects per message.
+static lua_State* new_state() {
+  lua_State* L = lua_newstate(pool_lua_alloc, nullptr);
+  if (L) {
+    lua_atpanic(L, panic);
+    lua_setwarnf(L, warn_off, L);
+  }
+  return L;
+}
+
+Engine::Engine() : L_(new_state()), io_(std::make_unique<boost::asio::io_context>(1)) {
   if (!L_) {
     std::fprintf(stderr, "moonwire: cannot create Lua state: not enough memory\n");
     std::exit(1);

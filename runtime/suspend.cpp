@@ -6,6 +6,7 @@
 #include "runtime/coroutine.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/pool.hpp"
 #include "runtime/scheduler.hpp"
 
 namespace mw {
@@ -168,7 +169,7 @@ OpPtr begin_suspend(lua_State* L, const char* what, int64_t timeout_ms) {
     task->cancel_requested = false;
     raisef(L, kCancelled, "task cancelled (in %s)", what);
   }
-  auto op = std::make_shared<Op>(engine, L, task, what);
+  auto op = std::allocate_shared<Op>(PoolAllocator<Op>(), engine, L, task, what);
   op->set_timeout(timeout_ms);  // armed by prepare_wait, once the op really waits
   return op;
 }

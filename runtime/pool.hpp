@@ -1,0 +1,48 @@
+#pragma once
+// Free lists of small blocks, one set per thread, for what the event loop makes and destroys on
+// every I/O operation: Ops, Asio/Beast operation state, Lua tables and strings. Reusing a block
+// from a free list is much cheaper than a trip through malloc/free (which, with thousands of
+// frees in one GC sweep, also spills out of glibc's small per-thread cache).
+//
+// Blocks up to kPoolMaxBlock bytes come in 32-byte size classes; each class keeps at most
+// kPoolClassBytes of free blocks, the rest goes back to malloc. Larger blocks go to malloc.
+#include <boost/asio/bind_allocator.hpp>
+#include <cstddef>
+#include <new>
+#include <utility>
+
+namespace mw {
+
+inline constexpr std::size_t kPoolMaxBlock = 1024;
+inline constexpr std::size_t kPoolClassBytes = 64 * 1024;
+
+void* pool_allocate(std::size_t size);
+void pool_deallocate(void* p, std::size_t size);
+// lua_Alloc on the pool (Lua passes the old size back, as the pool needs).
+void* pool_lua_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
+
+// A standard allocator on the pool (std::allocate_shared, Asio's associated allocator).
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() noexcept = default;
+  template <class U>
+  PoolAllocator(const PoolAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    static_assert(alignof(T) <= alignof(std::max_align_t), "over-aligned type");
+    return static_cast<T*>(pool_allocate(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const PoolAllocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+// A completion handler whose operation state (Asio's, Beast's) is allocated from the pool.
+template <class Handler>
+auto pooled(Handler&& handler) {
+  return boost::asio::bind_allocator(PoolAllocator<void>(), std::forward<Handler>(handler));
+}
+
+}  // namespace mw

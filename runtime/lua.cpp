@@ -77,9 +77,15 @@ std::string opt_str_field(lua_State* L, int idx, const char* key, const std::str
   return v;
 }
 
+void new_metatable(lua_State* L, const char* tname) {
+  luaL_newmetatable(L, tname);
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, -2, tname);  // the tag test_udata looks for
+}
+
 void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods,
                lua_CFunction index) {
-  luaL_newmetatable(L, tname);
+  new_metatable(L, tname);
   if (metamethods) luaL_setfuncs(L, metamethods, 0);
   if (methods) {
     lua_newtable(L);
@@ -88,6 +94,25 @@ void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const l
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
+}
+
+static bool has_tag(lua_State* L, int idx, const char* tname) {
+  if (!lua_getmetatable(L, idx)) return false;
+  bool tagged = lua_rawgetp(L, -1, tname) != LUA_TNIL;
+  lua_pop(L, 2);
+  return tagged;
+}
+
+void* test_udata(lua_State* L, int idx, const char* tname) {
+  void* p = lua_touserdata(L, idx);
+  if (p && lua_type(L, idx) == LUA_TUSERDATA && has_tag(L, idx, tname)) return p;
+  return luaL_testudata(L, idx, tname);  // a tname pointer other than new_class's
+}
+
+void* check_udata(lua_State* L, int idx, const char* tname) {
+  void* p = lua_touserdata(L, idx);
+  if (p && lua_type(L, idx) == LUA_TUSERDATA && has_tag(L, idx, tname)) return p;
+  return luaL_checkudata(L, idx, tname);
 }
 
 int64_t opt_timeout_ms(lua_State* L, int idx) {

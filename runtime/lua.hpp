@@ -53,12 +53,21 @@ T* new_object(lua_State* L, const char* tname, int nuv, Args&&... args) {
   return obj;
 }
 
+// luaL_testudata/luaL_checkudata for classes made by new_class, without looking the metatable
+// up by name on every call: new_class tags its metatable with the light userdata `tname` (the
+// pointer, not the text), which is checked first.
+void* test_udata(lua_State* L, int idx, const char* tname);
+void* check_udata(lua_State* L, int idx, const char* tname);
+
 template <class T>
 int gc_object(lua_State* L, const char* tname) {
-  T* obj = static_cast<T*>(luaL_testudata(L, 1, tname));
+  T* obj = static_cast<T*>(test_udata(L, 1, tname));
   if (obj) obj->~T();
   return 0;
 }
+
+// luaL_newmetatable (pushes it), tagged for test_udata/check_udata.
+void new_metatable(lua_State* L, const char* tname);
 
 // Registers metatable `tname` with methods (as __index) plus metamethods given separately.
 // With `index`, __index is that function instead, with the methods table as its upvalue (for

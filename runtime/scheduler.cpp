@@ -11,7 +11,7 @@ namespace mw {
 
 Scheduler::~Scheduler() = default;
 
-Task* Scheduler::check_task(lua_State* L, int idx) { return static_cast<Task*>(luaL_checkudata(L, idx, kTaskType)); }
+Task* Scheduler::check_task(lua_State* L, int idx) { return static_cast<Task*>(check_udata(L, idx, kTaskType)); }
 
 Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
   Task* t = create(L, nargs);
@@ -174,7 +174,7 @@ namespace mw {
 Task::~Task() = default;
 
 static int task_gc(lua_State* L) {
-  Task* t = static_cast<Task*>(luaL_checkudata(L, 1, kTaskType));
+  Task* t = static_cast<Task*>(check_udata(L, 1, kTaskType));
   if (t->results != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
   Engine::of(L).scheduler().forget(t);
   t->~Task();
@@ -207,7 +207,7 @@ static int task_tostring(lua_State* L) {
 }
 
 void open_task_type(lua_State* L) {
-  luaL_newmetatable(L, kTaskType);
+  new_metatable(L, kTaskType);
   lua_pushcfunction(L, task_gc);
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, task_tostring);

@@ -127,7 +127,7 @@ struct Channel {
 };
 static constexpr lua_Integer kQueueBase = lua_Integer(1) << 40;
 
-static Channel* check_channel(lua_State* L) { return static_cast<Channel*>(luaL_checkudata(L, 1, kChannelType)); }
+static Channel* check_channel(lua_State* L) { return static_cast<Channel*>(check_udata(L, 1, kChannelType)); }
 
 static OpPtr pop_active(std::deque<OpPtr>& q) {
   while (!q.empty()) {

@@ -123,7 +123,7 @@ struct Spec {
 };
 
 static int spec_gc(lua_State* L) {
-  auto* s = static_cast<Spec*>(luaL_testudata(L, 1, kSpecType));
+  auto* s = static_cast<Spec*>(test_udata(L, 1, kSpecType));
   if (!s) return 0;
   if (s->progress_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->progress_ref);
   if (s->body_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->body_ref);
@@ -297,7 +297,7 @@ struct PoolBox {
 };
 
 static int pool_gc(lua_State* L) {
-  auto* b = static_cast<PoolBox*>(luaL_testudata(L, 1, kPoolType));
+  auto* b = static_cast<PoolBox*>(test_udata(L, 1, kPoolType));
   if (b && b->pool) b->pool->clear();
   return gc_object<PoolBox>(L, kPoolType);
 }
@@ -1295,11 +1295,11 @@ static int http_pool(lua_State* L) {
 }
 
 int open_http(lua_State* L) {
-  luaL_newmetatable(L, kSpecType);
+  new_metatable(L, kSpecType);
   lua_pushcfunction(L, spec_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
-  luaL_newmetatable(L, kPoolType);
+  new_metatable(L, kPoolType);
   lua_pushcfunction(L, pool_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);

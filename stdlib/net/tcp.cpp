@@ -349,7 +349,7 @@ struct ConnBox {
 
 static void push_conn(lua_State* L, std::shared_ptr<Conn> c) { new_object<ConnBox>(L, kConnType, 0, ConnBox{std::move(c)}); }
 
-static Conn* check_conn(lua_State* L) { return static_cast<ConnBox*>(luaL_checkudata(L, 1, kConnType))->conn.get(); }
+static Conn* check_conn(lua_State* L) { return static_cast<ConnBox*>(check_udata(L, 1, kConnType))->conn.get(); }
 
 static Conn* check_open_conn(lua_State* L) {
   Conn* c = check_conn(L);
@@ -442,7 +442,7 @@ static int conn_close(lua_State* L) {
 }
 
 static int conn_gc(lua_State* L) {
-  auto* box = static_cast<ConnBox*>(luaL_testudata(L, 1, kConnType));
+  auto* box = static_cast<ConnBox*>(test_udata(L, 1, kConnType));
   if (box && box->conn) box->conn->close();
   return gc_object<ConnBox>(L, kConnType);
 }
@@ -731,7 +731,7 @@ struct ServerBox {
 };
 
 static Server* check_server(lua_State* L) {
-  return static_cast<ServerBox*>(luaL_checkudata(L, 1, kServerType))->server.get();
+  return static_cast<ServerBox*>(check_udata(L, 1, kServerType))->server.get();
 }
 
 static int server_accept(lua_State* L) {

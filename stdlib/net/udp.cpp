@@ -90,7 +90,7 @@ struct UdpBox {
   std::shared_ptr<Udp> u;
 };
 
-static Udp* check_udp(lua_State* L) { return static_cast<UdpBox*>(luaL_checkudata(L, 1, kUdpType))->u.get(); }
+static Udp* check_udp(lua_State* L) { return static_cast<UdpBox*>(check_udata(L, 1, kUdpType))->u.get(); }
 
 static Udp* check_open(lua_State* L) {
   Udp* u = check_udp(L);
@@ -400,7 +400,7 @@ static int udp_close(lua_State* L) {
 }
 
 static int udp_gc(lua_State* L) {
-  auto* box = static_cast<UdpBox*>(luaL_testudata(L, 1, kUdpType));
+  auto* box = static_cast<UdpBox*>(test_udata(L, 1, kUdpType));
   if (box && box->u) box->u->close();
   return gc_object<UdpBox>(L, kUdpType);
 }

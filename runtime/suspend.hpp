@@ -40,6 +40,8 @@ class Op : public std::enable_shared_from_this<Op> {
   bool active() const { return state_ != State::finished && !engine_closing(); }
   const char* what() const { return what_; }
   Engine& engine() const { return engine_; }
+  // The waiting coroutine (its stack holds the suspended call's arguments).
+  lua_State* thread() const { return thread_; }
 
   // Success: `push(L)` pushes the results onto the waiting coroutine `L`.
   template <class Push>

@@ -23,6 +23,7 @@
 
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/pool.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
@@ -38,8 +39,22 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using error_code = boost::system::error_code;
-using PlainWs = websocket::stream<tcp::socket>;
-using TlsWs = websocket::stream<ssl::stream<tcp::socket>>;
+// Sockets on the io_context's own executor type: every Asio/Beast operation copies its
+// executor several times, and the type-erased any_io_executor makes each copy costly.
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+using PlainWs = websocket::stream<Socket>;
+using TlsWs = websocket::stream<ssl::stream<Socket>>;
+
+// A connected tcp::socket (from the shared connect helper) as a Socket.
+static Socket adopt(asio::io_context& io, tcp::socket& sock) {
+  Socket s(io.get_executor());
+  error_code ec;
+  auto ep = sock.local_endpoint(ec);
+  if (ec) return s;  // not connected: the handshake then fails with an error
+  auto fd = sock.release(ec);
+  if (!ec) s.assign(ep.protocol(), fd, ec);
+  return s;
+}
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 static constexpr const char* kWsType = "moonwire.ws.conn";
@@ -110,13 +125,24 @@ struct InMsg {
   std::string data;  // close: the reason
 };
 
+// A frame to send. `data` points into `owned`, or, for ws:send, into the sender's Lua string:
+// that string stays on the suspended sender's stack until the op completes, and is pinned in
+// the registry (`ref`) if the op is abandoned (timeout, cancel) while the frame is still queued
+// or being written.
 struct OutMsg {
   Kind kind;
   uint16_t code;
-  std::shared_ptr<const std::string> data;
+  std::string_view data;
+  std::shared_ptr<const std::string> owned;
   OpPtr op;
-  size_t size() const { return data ? data->size() : 0; }
+  int ref = LUA_NOREF;
+  size_t size() const { return data.size(); }
 };
+
+static OutMsg owned_msg(Kind kind, uint16_t code, std::shared_ptr<const std::string> s) {
+  std::string_view d(*s);
+  return {kind, code, d, std::move(s), nullptr};
+}
 
 class Conn;
 
@@ -144,7 +170,10 @@ static void collect_unreachable(Engine& e) {
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   Conn(Engine& e, bool server) : engine_(e), server_side_(server) {}
-  ~Conn() { unregister(); }
+  ~Conn() {
+    unregister();
+    for (auto& m : wq_) unpin(m);
+  }
 
   std::optional<PlainWs> plain;
   std::optional<TlsWs> tls;
@@ -155,14 +184,14 @@ class Conn : public std::enable_shared_from_this<Conn> {
     else if (tls)
       f(*tls);
   }
-  tcp::socket& lowest() { return plain ? plain->next_layer() : tls->next_layer().next_layer(); }
+  Socket& lowest() { return plain ? plain->next_layer() : tls->next_layer().next_layer(); }
   void close_socket() {
     error_code ignored;
     if (plain || tls) lowest().close(ignored);
   }
   void shutdown_send() {
     error_code ignored;
-    if (plain || tls) lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    if (plain || tls) lowest().shutdown(Socket::shutdown_send, ignored);
   }
 
   // Identity and handshake data.
@@ -251,6 +280,17 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   size_t queued_bytes() const { return wq_bytes_; }
 
+  // The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points
+  // into its Lua string (argument 2 of ws:send): pin that string until the frame is written.
+  void pin(Op* op) {
+    for (auto& m : wq_) {
+      if (m.op.get() != op || m.owned || m.ref != LUA_NOREF) continue;
+      lua_State* T = op->thread();
+      lua_pushvalue(T, 2);
+      m.ref = luaL_ref(T, LUA_REGISTRYINDEX);
+    }
+  }
+
   // broadcast: queues without waiting; a client over its bound is closed with 1008.
   bool offer(const std::shared_ptr<const std::string>& data, Kind kind) {
     if (!sendable()) return false;
@@ -258,7 +298,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       drop_queue_and_close(1008, "send queue overflow");
       return false;
     }
-    enqueue({kind, 0, data, nullptr});
+    enqueue(owned_msg(kind, 0, data));
     return true;
   }
 
@@ -274,7 +314,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (finished_ || close_queued_) return;
     close_queued_ = true;
     arm_close_timer();
-    enqueue({kClose, code, std::make_shared<const std::string>(std::move(reason)), nullptr});
+    enqueue(owned_msg(kClose, code, std::make_shared<const std::string>(std::move(reason))));
   }
 
   // Closes the TCP connection at once (no closing handshake).
@@ -308,7 +348,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (reading_ || read_ended_ || finished_ || paused()) return;
     reading_ = true;
     auto self = shared_from_this();
-    visit([&](auto& ws) { ws.async_read(rbuf_, [self](const error_code& ec, size_t) { self->on_read(ec); }); });
+    visit([&](auto& ws) { ws.async_read(rbuf_, pooled([self](const error_code& ec, size_t) { self->on_read(ec); })); });
   }
 
   void on_read(const error_code& ec) {
@@ -357,7 +397,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (!handed_over) return read_loop();
     // The task that got this message has likely just replied: reading again right now would
     // almost always find nothing (a wasted syscall). Read after the handlers already queued.
-    asio::post(engine_.io(), [self = shared_from_this()] { self->read_loop(); });
+    asio::post(engine_.io(), pooled([self = shared_from_this()] { self->read_loop(); }));
   }
 
   void on_control(websocket::frame_type k, beast::string_view payload) {
@@ -419,23 +459,23 @@ class Conn : public std::enable_shared_from_this<Conn> {
     writing_ = true;
     OutMsg& m = wq_.front();
     auto self = shared_from_this();
-    auto done = [self](const error_code& ec, size_t = 0) { self->on_written(ec); };
+    auto done = pooled([self](const error_code& ec, size_t = 0) { self->on_written(ec); });
     visit([&](auto& ws) {
       switch (m.kind) {
         case kText:
         case kBinary:
           ws.text(m.kind == kText);
-          ws.async_write(asio::buffer(m.data->data(), m.data->size()), done);
+          ws.async_write(asio::buffer(m.data.data(), m.data.size()), done);
           break;
         case kPing:
-          ws.async_ping(websocket::ping_data(m.data->data(), m.data->size()), done);
+          ws.async_ping(websocket::ping_data(m.data.data(), m.data.size()), done);
           break;
         case kPong:
-          ws.async_pong(websocket::ping_data(m.data->data(), m.data->size()), done);
+          ws.async_pong(websocket::ping_data(m.data.data(), m.data.size()), done);
           break;
         case kClose: {
           websocket::close_reason cr(m.code);
-          cr.reason.assign(m.data->data(), m.data->size());
+          cr.reason.assign(m.data.data(), m.data.size());
           ws.async_close(cr, done);
           break;
         }
@@ -443,11 +483,18 @@ class Conn : public std::enable_shared_from_this<Conn> {
     });
   }
 
+  // A frame leaves the queue: a pinned sender string may be collected now.
+  void unpin(OutMsg& m) {
+    if (m.ref != LUA_NOREF && !engine_.closing()) luaL_unref(engine_.L(), LUA_REGISTRYINDEX, m.ref);
+    m.ref = LUA_NOREF;
+  }
+
   void on_written(const error_code& ec) {
     writing_ = false;
     if (wq_.empty()) return;
     OutMsg m = std::move(wq_.front());
     wq_.pop_front();
+    unpin(m);
     if (m.kind <= kBinary) wq_bytes_ -= m.size();
     if (m.kind == kClose) {
       // Closing handshake complete (or failed): the read loop ends with `closed`.
@@ -479,6 +526,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     while (wq_.size() > keep) {
       OutMsg m = std::move(wq_.back());
       wq_.pop_back();
+      unpin(m);
       if (m.kind <= kBinary) wq_bytes_ -= m.size();
       if (m.op) m.op->fail(kClosed, "connection closed (send queue overflow)");
     }
@@ -498,8 +546,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
       wq_.push_back(std::move(pending.front()));
       pending.pop_front();
     }
-    for (auto& m : pending)
+    for (auto& m : pending) {
+      unpin(m);
       if (m.op) m.op->fail(kClosed, "connection closed");
+    }
     wq_bytes_ = 0;
     for (auto& m : wq_) wq_bytes_ += m.kind <= kBinary ? m.size() : 0;
     unregister();
@@ -548,7 +598,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       self->alive_ = false;
       self->ping_outstanding_ = true;
       if (self->sendable() && self->wq_.size() < 16)
-        self->enqueue({kPing, 0, std::make_shared<const std::string>(), nullptr});
+        self->enqueue(owned_msg(kPing, 0, std::make_shared<const std::string>()));
       self->arm_ping();
     });
   }
@@ -590,7 +640,7 @@ static void push_conn(lua_State* L, std::shared_ptr<Conn> c) {
   new_object<ConnBox>(L, kWsType, 1, ConnBox{std::move(c)});
 }
 
-static Conn* check_ws(lua_State* L) { return static_cast<ConnBox*>(luaL_checkudata(L, 1, kWsType))->conn.get(); }
+static Conn* check_ws(lua_State* L) { return static_cast<ConnBox*>(check_udata(L, 1, kWsType))->conn.get(); }
 
 
 static Kind check_kind(lua_State* L, int idx, Kind def) {
@@ -612,8 +662,11 @@ static int ws_send(lua_State* L) {
   if (data.size() > c->settings.max_message && kind <= kBinary)
     raisef(L, "EMSGSIZE", "send: message of %d bytes is larger than max_message", (int)data.size());
   lua_settop(L, 2);
+  // No copy: the frame points into the string argument, kept on this coroutine's stack while
+  // it waits (see OutMsg).
   return suspend(L, "send", c->timeout_ms, [&](const OpPtr& op) {
-    c->enqueue({kind, 0, std::make_shared<const std::string>(data), op});
+    op->on_abandon([c, o = op.get()] { c->pin(o); });
+    c->enqueue({kind, 0, data, nullptr, op});
   });
 }
 
@@ -624,7 +677,9 @@ static int control(lua_State* L, Kind kind, const char* what) {
   if (!c->sendable()) raisef(L, kClosed, "%s: connection is closed", what);
   lua_settop(L, 2);
   return suspend(L, what, c->timeout_ms, [&](const OpPtr& op) {
-    c->enqueue({kind, 0, std::make_shared<const std::string>(data), op});
+    OutMsg m = owned_msg(kind, 0, std::make_shared<const std::string>(data));
+    m.op = op;
+    c->enqueue(std::move(m));
   });
 }
 
@@ -663,7 +718,7 @@ static int ws_close(lua_State* L) {
 }
 
 static int ws_gc(lua_State* L) {
-  auto* box = static_cast<ConnBox*>(luaL_testudata(L, 1, kWsType));
+  auto* box = static_cast<ConnBox*>(test_udata(L, 1, kWsType));
   if (box && box->conn && box->conn->open()) box->conn->start_close(1001, "going away", nullptr);
   return gc_object<ConnBox>(L, kWsType);
 }
@@ -697,11 +752,11 @@ static int ws_tostring(lua_State* L) {
 
 // Fields: protocol, id, path, query, url, headers, response, close_code, close_reason.
 static int ws_index(lua_State* L) {
-  Conn* c = check_ws(L);
-  // Methods first: ws:recv()/ws:send() look up here on every call.
+  // Methods first: ws:recv()/ws:send() look up here on every call (the method checks `self`).
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   lua_pop(L, 1);
+  Conn* c = check_ws(L);
   std::string_view key = to_sv(L, 2);
   if (key == "protocol") {
     if (c->protocol.empty()) return lua_pushnil(L), 1;
@@ -958,11 +1013,11 @@ static int ws_connect(lua_State* L) {
       c->path = spec->target.substr(0, q);
       if (q != std::string::npos) c->query = spec->target.substr(q + 1);
       if (!spec->secure) {
-        c->plain.emplace(std::move(*sock));
+        c->plain.emplace(adopt(op->engine().io(), *sock));
         c->note_addresses();
         return client_handshake(op, c, *c->plain, spec);
       }
-      c->tls.emplace(std::move(*sock), *spec->ctx);
+      c->tls.emplace(adopt(op->engine().io(), *sock), *spec->ctx);
       c->note_addresses();
       std::string terr;
       if (!tls::prepare_client(c->tls->next_layer(), spec->tls, spec->host, terr)) {
@@ -1140,7 +1195,7 @@ class Server : public std::enable_shared_from_this<Server> {
     if (closed_ || accepting_ || ready_.size() + handshaking_ >= 1024) return;
     accepting_ = true;
     auto self = shared_from_this();
-    acc_.async_accept([self](const error_code& ec, tcp::socket sock) {
+    acc_.async_accept(engine_.io().get_executor(), [self](const error_code& ec, Socket sock) {
       self->accepting_ = false;
       if (self->closed_) return;
       if (!ec) {
@@ -1163,7 +1218,7 @@ class Server : public std::enable_shared_from_this<Server> {
     http::response<http::string_body> reject;
   };
 
-  void start_handshake(tcp::socket sock) {
+  void start_handshake(Socket sock) {
     auto c = std::make_shared<Conn>(engine_, true);
     c->settings = opts_.settings;
     if (opts_.ctx)
@@ -1363,7 +1418,7 @@ struct ServerBox {
   std::shared_ptr<Server> server;
 };
 
-static ServerBox* check_server_box(lua_State* L) { return static_cast<ServerBox*>(luaL_checkudata(L, 1, kServerType)); }
+static ServerBox* check_server_box(lua_State* L) { return static_cast<ServerBox*>(check_udata(L, 1, kServerType)); }
 static Server* check_server(lua_State* L) { return check_server_box(L)->server.get(); }
 
 // Pushes the server's id -> conn table, after removing closed connections.
@@ -1437,7 +1492,7 @@ static int server_close(lua_State* L) {
 }
 
 static int server_gc(lua_State* L) {
-  auto* box = static_cast<ServerBox*>(luaL_testudata(L, 1, kServerType));
+  auto* box = static_cast<ServerBox*>(test_udata(L, 1, kServerType));
   if (box && box->server && box->server->clients_ref != LUA_NOREF) {
     box->server->stop_listening();
     luaL_unref(L, LUA_REGISTRYINDEX, box->server->clients_ref);
@@ -1562,11 +1617,11 @@ int open_ws(lua_State* L) {
       {"__gc", server_gc}, {"__close", server_close}, {"__tostring", server_tostring}, {nullptr, nullptr}};
   new_class(L, kServerType, server_methods, server_meta, server_index);
 
-  luaL_newmetatable(L, kSpecType);
+  new_metatable(L, kSpecType);
   lua_pushcfunction(L, spec_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
-  luaL_newmetatable(L, kListenSpecType);
+  new_metatable(L, kListenSpecType);
   lua_pushcfunction(L, listen_spec_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);

@@ -282,6 +282,38 @@ test("one reader at a time; recv timeout leaves the connection usable", function
   server:close()
 end)
 
+test("a send that times out is still delivered whole, after its string was collected", function()
+  local server = net.ws.listen(0)
+  local ws = net.ws.connect(url(server))
+  local c = server:accept()
+  -- Each message is larger than what the loopback socket buffers hold while nobody reads.
+  local SIZE = 24 * 1024 * 1024
+  local function message(tag) return tag .. string.rep(tag:sub(1, 1), SIZE - #tag) end
+  -- The client reads ahead into its bounded queue: this one fills it, and it stops reading.
+  c:send(message("zero"), "binary")
+  c:set_timeout(100)
+  test.raises(function() c:send(message("first"), "binary") end, "ETIMEDOUT") -- being written
+  test.raises(function() c:send(message("second"), "binary") end, "ETIMEDOUT") -- still queued
+  c:set_timeout(nil)
+  -- Nothing references the two strings in Lua any more: collect them, reuse the memory.
+  collectgarbage("collect")
+  collectgarbage("collect")
+  local filler = {}
+  for i = 1, 4 do filler[i] = string.rep(tostring(i), SIZE) end
+  ws:set_timeout(10000)
+  test.eq(ws:recv().data == message("zero"), true)
+  local a, b = ws:recv(), ws:recv()
+  test.eq(#a.data, SIZE)
+  test.eq(a.data == message("first"), true, "first message intact")
+  test.eq(#b.data, SIZE)
+  test.eq(b.data == message("second"), true, "second message intact")
+  c:send("after")
+  test.eq(ws:recv().data, "after")
+  filler = nil
+  ws:close()
+  server:close()
+end)
+
 test("several tasks send on one connection: messages never interleave", function()
   local server, acceptor = echo_server()
   local ws = net.ws.connect(url(server))

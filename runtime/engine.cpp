@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -91,7 +92,15 @@ static lua_State* new_state() {
   return L;
 }
 
-Engine::Engine() : L_(new_state()), io_(std::make_unique<boost::asio::io_context>(1)) {
+static std::atomic<uint64_t> g_engine_serial{0};
+
+// One thread runs the loop and starts every socket operation, so the reactor's per-socket
+// locks are not needed (two lock/unlock pairs per read or write). Other threads (the signal
+// watcher, the REPL's line reader, the resolver) only post handlers: the scheduler stays locked.
+static constexpr int kConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
+
+Engine::Engine()
+    : L_(new_state()), io_(std::make_unique<boost::asio::io_context>(kConcurrencyHint)), serial_(++g_engine_serial) {
   if (!L_) {
     std::fprintf(stderr, "moonwire: cannot create Lua state: not enough memory\n");
     std::exit(1);

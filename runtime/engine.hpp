@@ -26,6 +26,9 @@ class Engine {
   boost::asio::io_context& io() { return *io_; }
   // True while the engine is being destroyed: completions must not touch Lua any more.
   bool closing() const { return closing_; }
+  // Unique per engine in this process (an address may be reused by a later engine): for
+  // modules that keep per-engine state in statics.
+  uint64_t serial() const { return serial_; }
   Scheduler& scheduler() { return *scheduler_; }
 
   // Runs the function at the top of the main thread's stack (with `nargs` arguments above it)
@@ -68,6 +71,7 @@ class Engine {
   // connections) whose destructors still use the engine.
   std::unique_ptr<boost::asio::io_context> io_;
   bool closing_ = false;
+  uint64_t serial_;
   std::unique_ptr<Scheduler> scheduler_;
   std::map<uint64_t, Hook> shutdown_hooks_;
   std::map<uint64_t, Hook> idle_hooks_;

@@ -79,8 +79,8 @@ std::string opt_str_field(lua_State* L, int idx, const char* key, const std::str
 
 void new_metatable(lua_State* L, const char* tname) {
   luaL_newmetatable(L, tname);
-  lua_pushboolean(L, 1);
-  lua_rawsetp(L, -2, tname);  // the tag test_udata looks for
+  lua_pushlightuserdata(L, const_cast<char*>(tname));
+  lua_rawseti(L, -2, 1);  // the tag test_udata looks for (array part: the fastest lookup)
 }
 
 void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods,
@@ -98,7 +98,8 @@ void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const l
 
 static bool has_tag(lua_State* L, int idx, const char* tname) {
   if (!lua_getmetatable(L, idx)) return false;
-  bool tagged = lua_rawgetp(L, -1, tname) != LUA_TNIL;
+  lua_rawgeti(L, -1, 1);
+  bool tagged = lua_touserdata(L, -1) == tname;
   lua_pop(L, 2);
   return tagged;
 }

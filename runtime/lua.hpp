@@ -54,8 +54,8 @@ T* new_object(lua_State* L, const char* tname, int nuv, Args&&... args) {
 }
 
 // luaL_testudata/luaL_checkudata for classes made by new_class, without looking the metatable
-// up by name on every call: new_class tags its metatable with the light userdata `tname` (the
-// pointer, not the text), which is checked first.
+// up by name on every call: new_metatable puts the light userdata `tname` (the pointer, not
+// the text) at index 1 of the metatable, which is checked first.
 void* test_udata(lua_State* L, int idx, const char* tname);
 void* check_udata(lua_State* L, int idx, const char* tname);
 

@@ -4,7 +4,7 @@
 // from a free list is much cheaper than a trip through malloc/free (which, with thousands of
 // frees in one GC sweep, also spills out of glibc's small per-thread cache).
 //
-// Blocks up to kPoolMaxBlock bytes come in 32-byte size classes; each class keeps at most
+// Blocks up to kPoolMaxBlock bytes come in 16-byte size classes; each class keeps at most
 // kPoolClassBytes of free blocks, the rest goes back to malloc. Larger blocks go to malloc.
 #include <boost/asio/bind_allocator.hpp>
 #include <cstddef>

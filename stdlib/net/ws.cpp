@@ -144,11 +144,34 @@ static OutMsg owned_msg(Kind kind, uint16_t code, std::shared_ptr<const std::str
   return {kind, code, d, std::move(s), nullptr};
 }
 
+// The strings of every message table ("type", "data", the kinds), referenced from the Lua
+// registry: pushing them that way skips Lua's lookup of a C string (hash and compare).
+struct MsgStrings {
+  uint64_t engine = 0;  // Engine::serial
+  int type = LUA_NOREF, data = LUA_NOREF;
+  int kinds[std::size(kKindNames)] = {};
+};
+
+static const MsgStrings& msg_strings(lua_State* L) {
+  static MsgStrings s;
+  Engine& e = Engine::of(L);
+  if (s.engine == e.serial()) return s;
+  auto ref = [&](const char* str) {
+    lua_pushstring(L, str);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+  };
+  s.engine = e.serial();
+  s.type = ref("type");
+  s.data = ref("data");
+  for (size_t i = 0; i < std::size(kKindNames); ++i) s.kinds[i] = ref(kKindNames[i]);
+  return s;
+}
+
 class Conn;
 
 // All open connections (shutdown hook: close them with 1001).
 struct Registry {
-  Engine* engine = nullptr;
+  uint64_t engine = 0;  // Engine::serial: the hooks below belong to that engine
   uint64_t hook = 0;
   uint64_t idle_hook = 0;
   std::unordered_set<Conn*> conns;
@@ -229,8 +252,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
       ws.control_callback([this](websocket::frame_type k, beast::string_view payload) { on_control(k, payload); });
     });
     auto& r = registry();
-    if (r.engine != &engine_) {
-      r.engine = &engine_;
+    if (r.engine != engine_.serial()) {
+      r.engine = engine_.serial();
       r.hook = 0;
       r.idle_hook = 0;
     }
@@ -327,11 +350,14 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
  private:
   static void push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t code, bool clean) {
+    const MsgStrings& k = msg_strings(L);
     lua_createtable(L, 0, kind == kClose ? 5 : 2);
-    lua_pushstring(L, kKindNames[kind]);
-    lua_setfield(L, -2, "type");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k.type);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k.kinds[kind]);
+    lua_rawset(L, -3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k.data);
     push_sv(L, data);
-    lua_setfield(L, -2, "data");
+    lua_rawset(L, -3);
     if (kind == kClose) {
       lua_pushinteger(L, code);
       lua_setfield(L, -2, "code");

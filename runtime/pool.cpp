@@ -83,6 +83,12 @@ void pool_deallocate(void* p, std::size_t size) {
   std::free(p);
 }
 
+std::size_t pool_cached_bytes() {
+  std::size_t n = 0;
+  for (std::size_t c = 0; c < kClasses; ++c) n += t_lists.lists[c].count * (c + 1) * kGrain;
+  return n;
+}
+
 void* pool_lua_alloc(void*, void* ptr, std::size_t osize, std::size_t nsize) {
   if (!ptr) osize = 0;  // then osize only tells the kind of object
   if (nsize == 0) {

@@ -18,6 +18,8 @@ inline constexpr std::size_t kPoolClassBytes = 64 * 1024;
 
 void* pool_allocate(std::size_t size);
 void pool_deallocate(void* p, std::size_t size);
+// Bytes on this thread's free lists (tests, diagnostics).
+std::size_t pool_cached_bytes();
 // lua_Alloc on the pool (Lua passes the old size back, as the pool needs).
 void* pool_lua_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
 

@@ -14,7 +14,7 @@
 namespace mw {
 
 inline constexpr std::size_t kPoolMaxBlock = 1024;
-inline constexpr std::size_t kPoolClassBytes = 64 * 1024;
+inline constexpr std::size_t kPoolClassBytes = 256 * 1024;
 
 void* pool_allocate(std::size_t size);
 void pool_deallocate(void* p, std::size_t size);

@@ -11,6 +11,7 @@
 
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/pool.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
@@ -155,9 +156,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
     req_ = r;
     // A reader that gives up (timeout, cancelled task, shutdown) also stops the socket read,
     // so nothing keeps the loop alive for it. Bytes already read are kept for the next read.
-    op->on_abandon([w = weak_from_this()] {
-      if (auto self = w.lock()) self->read_cancel_.emit(asio::cancellation_type::terminal);
-    });
+    // (A raw `this` fits in std::function without an allocation; the reader's stack holds the
+    // connection object while the op can be abandoned.)
+    op->on_abandon([this] { read_cancel_.emit(asio::cancellation_type::terminal); });
     want_data();
   }
 
@@ -257,7 +258,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
         if (self->reader_busy()) self->deliver();  // else the data waits for the next read
       };
       sock_.async_read_some(asio::buffer(inbuf_, sizeof inbuf_),
-                            asio::bind_cancellation_slot(read_cancel_.slot(), std::move(on_read)));
+                            asio::bind_cancellation_slot(read_cancel_.slot(), pooled(std::move(on_read))));
       return;
     }
     if (waiting_) return;
@@ -274,7 +275,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       if (self->reader_busy()) self->deliver();
     };
     tls_->async_read_some(asio::buffer(tls_scratch_.get(), kTlsChunk),
-                          asio::bind_cancellation_slot(read_cancel_.slot(), std::move(on_read)));
+                          asio::bind_cancellation_slot(read_cancel_.slot(), pooled(std::move(on_read))));
   }
 
   // New data, EOF or an error arrived while a reader waits.
@@ -301,7 +302,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     writing_ = true;
     auto self = shared_from_this();
     with_stream([&](auto& stream) {
-      asio::async_write(stream, asio::buffer(wq_.front().data), [self](const error_code& ec, size_t) {
+      asio::async_write(stream, asio::buffer(wq_.front().data), pooled([self](const error_code& ec, size_t) {
         self->writing_ = false;
         if (ec || self->closed_) {
           if (ec) self->set_write_error(ec);
@@ -316,7 +317,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
         self->wq_.pop_front();
         if (done.op) done.op->resume([n = done.total](lua_State* L) { lua_pushinteger(L, static_cast<lua_Integer>(n)); });
         self->pump();
-      });
+      }));
     });
   }
 

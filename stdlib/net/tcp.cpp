@@ -239,26 +239,21 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void want_data() {
     auto self = shared_from_this();
     if (!tls_) {
-      // async_read_some (not async_wait): Asio then tries the read at once and needs no
-      // epoll_ctl per wait. A small inline buffer; a full one means more may be waiting.
       if (waiting_) return;
       waiting_ = true;
-      auto on_read = [self](const error_code& ec, size_t n) {
-        self->waiting_ = false;
-        if (self->closed_) return;
-        if (n > 0) {
-          self->compact();
-          self->rbuf_.append(self->inbuf_, n);
-          if (n == sizeof self->inbuf_) self->read_now();
-        }
-        if (ec == asio::error::eof)
-          self->eof_ = true;
-        else if (ec && ec != asio::error::operation_aborted)
-          self->set_error(ec, "read");
-        if (self->reader_busy()) self->deliver();  // else the data waits for the next read
-      };
-      sock_.async_read_some(asio::buffer(inbuf_, sizeof inbuf_),
-                            asio::bind_cancellation_slot(read_cancel_.slot(), pooled(std::move(on_read))));
+      if (delivering_) {
+        // The task that just got data has likely replied already: reading right now would
+        // almost always find nothing (a wasted recv). Read after the handlers already queued.
+        asio::post(sock_.get_executor(), pooled([self] {
+          if (self->closed_ || !self->reader_busy()) {  // closed, or the reader gave up meanwhile
+            self->waiting_ = false;
+            return;
+          }
+          self->start_read();
+        }));
+        return;
+      }
+      start_read();
       return;
     }
     if (waiting_) return;
@@ -278,6 +273,27 @@ class Conn : public std::enable_shared_from_this<Conn> {
                           asio::bind_cancellation_slot(read_cancel_.slot(), pooled(std::move(on_read))));
   }
 
+  // Plain sockets: async_read_some (not async_wait): Asio then tries the read at once and needs
+  // no epoll_ctl per wait. A small inline buffer; a full one means more may be waiting.
+  void start_read() {
+    auto on_read = [self = shared_from_this()](const error_code& ec, size_t n) {
+      self->waiting_ = false;
+      if (self->closed_) return;
+      if (n > 0) {
+        self->compact();
+        self->rbuf_.append(self->inbuf_, n);
+        if (n == sizeof self->inbuf_) self->read_now();
+      }
+      if (ec == asio::error::eof)
+        self->eof_ = true;
+      else if (ec && ec != asio::error::operation_aborted)
+        self->set_error(ec, "read");
+      if (self->reader_busy()) self->deliver();  // else the data waits for the next read
+    };
+    sock_.async_read_some(asio::buffer(inbuf_, sizeof inbuf_),
+                          asio::bind_cancellation_slot(read_cancel_.slot(), pooled(std::move(on_read))));
+  }
+
   // New data, EOF or an error arrived while a reader waits.
   void deliver() {
     int st = check(req_);
@@ -286,7 +302,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
     OpPtr op = std::move(reader_);
     if (st < 0) return op->fail(err_code_, err_msg_);
     auto self = shared_from_this();
+    delivering_ = true;  // the reader runs inline: see want_data
     op->resume([self](lua_State* L) { self->produce(L, self->req_); });
+    delivering_ = false;
   }
 
   template <class F>
@@ -335,6 +353,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   size_t scan_ = 0;  // bytes after rpos_ already searched for '\n'
   bool eof_ = false;
   bool waiting_ = false;  // an async wait/read is in flight
+  bool delivering_ = false;  // deliver() is resuming the reader
   std::string err_code_, err_msg_;
   OpPtr reader_;
   ReadReq req_;

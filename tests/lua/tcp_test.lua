@@ -265,6 +265,34 @@ test("cancelling a task blocked in read leaves the connection usable", function(
   server:close()
 end)
 
+test("a reader that gives up right after data was handed to it loses nothing", function()
+  local go = task.channel(1)
+  local server = serve(function(c) c:write("a"); go:recv(); c:write("b"); go:recv(); c:write("c"); c:close() end)
+  local c = connect(server)
+  local got = task.channel(1)
+  -- The second read of each reader starts right after the first returned (inside the same
+  -- wake-up); the reader is then cancelled, or times out, before anything arrives.
+  local reader = task.spawn(function()
+    got:send(c:read())
+    return c:read()
+  end)
+  test.eq(got:recv(), "a")
+  reader:cancel()
+  local ok, err = pcall(reader.join, reader)
+  assert(not ok and err.code == "cancelled", tostring(err))
+  go:send(true)
+  test.eq(c:read(), "b")
+  c:set_timeout(20)
+  ok, err = pcall(c.read, c)
+  assert(not ok and err.code == "ETIMEDOUT", tostring(err))
+  c:set_timeout(nil)
+  go:send(true)
+  test.eq(c:read(), "c")
+  test.eq(c:read(), nil)
+  c:close()
+  server:close()
+end)
+
 test("connect errors: refused, unresolvable, timeout", function()
   local port
   do local s = net.tcp.listen(0); port = s.port; s:close() end

@@ -51,7 +51,7 @@ inline std::size_t class_of(std::size_t size) { return (size + kGrain - 1) / kGr
 
 void* pool_allocate(std::size_t size) {
   if (size == 0) size = 1;
-  if (size <= kPoolMaxBlock) {
+  if (kPoolEnabled && size <= kPoolMaxBlock) {
     FreeList& l = t_lists.lists[class_of(size)];
     if (FreeBlock* b = l.head) {
       l.head = b->next;
@@ -69,7 +69,7 @@ void* pool_allocate(std::size_t size) {
 void pool_deallocate(void* p, std::size_t size) {
   if (!p) return;
   if (size == 0) size = 1;
-  if (size <= kPoolMaxBlock && !t_lists.closed) {
+  if (kPoolEnabled && size <= kPoolMaxBlock && !t_lists.closed) {
     std::size_t c = class_of(size);
     FreeList& l = t_lists.lists[c];
     if (l.count * (c + 1) * kGrain < kPoolClassBytes) {
@@ -96,7 +96,7 @@ void* pool_lua_alloc(void*, void* ptr, std::size_t osize, std::size_t nsize) {
     return nullptr;
   }
   if (osize > kPoolMaxBlock && nsize > kPoolMaxBlock) return std::realloc(ptr, nsize);
-  if (ptr && class_of(osize) == class_of(nsize) && nsize <= kPoolMaxBlock) return ptr;  // same block size
+  if (kPoolEnabled && ptr && class_of(osize) == class_of(nsize) && nsize <= kPoolMaxBlock) return ptr;  // same block
   void* n;
   try {
     n = pool_allocate(nsize);

@@ -13,6 +13,12 @@
 
 namespace mw {
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer every block goes back to malloc at once, so a use after free is caught.
+inline constexpr bool kPoolEnabled = false;
+#else
+inline constexpr bool kPoolEnabled = true;
+#endif
 inline constexpr std::size_t kPoolMaxBlock = 1024;
 inline constexpr std::size_t kPoolClassBytes = 256 * 1024;
 

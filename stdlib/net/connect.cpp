@@ -6,6 +6,16 @@
 
 namespace mw::net {
 
+Socket adopt_socket(boost::asio::io_context& io, tcp::socket& sock) {
+  Socket s(io.get_executor());
+  boost::system::error_code ec;
+  auto ep = sock.local_endpoint(ec);
+  if (ec) return s;  // not connected: the first operation on it fails
+  auto fd = sock.release(ec);
+  if (!ec) s.assign(ep.protocol(), fd, ec);
+  return s;
+}
+
 std::string endpoint_string(const tcp::endpoint& ep) {
   auto a = ep.address();
   std::string host = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();

@@ -13,6 +13,13 @@
 namespace mw::net {
 
 using tcp = boost::asio::ip::tcp;
+// The sockets of net.tcp and net.ws connections: on the io_context's own executor type, since
+// every Asio/Beast operation copies its executor several times and the type-erased
+// any_io_executor makes each copy costly.
+using Socket = boost::asio::basic_stream_socket<tcp, boost::asio::io_context::executor_type>;
+
+// A connected tcp::socket (from async_connect, a proxy tunnel) as a Socket of `io`.
+Socket adopt_socket(boost::asio::io_context& io, tcp::socket& sock);
 
 // A failure: code ("ECONNREFUSED", "ENOTFOUND", "EPROXY", ...) and message; empty code = success.
 struct ConnectError {

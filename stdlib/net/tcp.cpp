@@ -24,7 +24,7 @@ namespace mw::net {
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using error_code = boost::system::error_code;
-using TlsStream = ssl::stream<tcp::socket>;
+using TlsStream = ssl::stream<Socket>;  // Socket: see connect.hpp
 
 static constexpr const char* kConnType = "moonwire.tcp.conn";
 static constexpr const char* kServerType = "moonwire.tcp.server";
@@ -41,7 +41,8 @@ struct ReadReq {
 
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
-  explicit Conn(tcp::socket s) : sock_(std::move(s)) {
+  Conn(asio::io_context& io, tcp::socket s) : Conn(adopt_socket(io, s)) {}
+  explicit Conn(Socket s) : sock_(std::move(s)) {
     error_code ec;
     sock_.non_blocking(true, ec);
     auto peer = sock_.remote_endpoint(ec);
@@ -50,7 +51,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (!ec) local_ = endpoint_string(local);
   }
 
-  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : sock_; }
+  Socket& lowest() { return tls_ ? tls_->next_layer() : sock_; }
   bool is_tls() const { return tls_ != nullptr; }
   bool closed() const { return closed_; }
   const std::string& peer() const { return peer_; }
@@ -339,7 +340,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     });
   }
 
-  tcp::socket sock_;
+  Socket sock_;
   std::shared_ptr<ssl::context> tls_ctx_;
   std::unique_ptr<TlsStream> tls_;
   std::unique_ptr<char[]> tls_scratch_;
@@ -604,7 +605,7 @@ static int tcp_connect(lua_State* L) {
       if (err) return op->fail(err.code, err.message);
       error_code ec;
       sock->set_option(tcp::no_delay(nodelay), ec);
-      auto c = std::make_shared<Conn>(std::move(*sock));
+      auto c = std::make_shared<Conn>(op->engine().io(), std::move(*sock));
       c->host = h;
       if (!ctx) return op->resume([c](lua_State* L) { push_conn(L, c); });
       c->make_tls(ctx);
@@ -687,7 +688,7 @@ class Server : public std::enable_shared_from_this<Server> {
     if (!want) return;
     accepting_ = true;
     auto self = shared_from_this();
-    acc_.async_accept([self](const error_code& ec, tcp::socket sock) {
+    acc_.async_accept(engine_.io().get_executor(), [self](const error_code& ec, Socket sock) {
       self->accepting_ = false;
       if (self->closed_) return;
       if (ec) {
@@ -886,7 +887,7 @@ int open_tcp(lua_State* L) {
 namespace mw::net {
 
 void push_tcp_conn(lua_State* L, boost::asio::ip::tcp::socket sock, std::string host) {
-  auto c = std::make_shared<Conn>(std::move(sock));
+  auto c = std::make_shared<Conn>(Engine::of(L).io(), std::move(sock));
   c->host = std::move(host);
   push_conn(L, std::move(c));
 }

@@ -39,22 +39,8 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using error_code = boost::system::error_code;
-// Sockets on the io_context's own executor type: every Asio/Beast operation copies its
-// executor several times, and the type-erased any_io_executor makes each copy costly.
-using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
-using PlainWs = websocket::stream<Socket>;
+using PlainWs = websocket::stream<Socket>;  // Socket: see connect.hpp
 using TlsWs = websocket::stream<ssl::stream<Socket>>;
-
-// A connected tcp::socket (from the shared connect helper) as a Socket.
-static Socket adopt(asio::io_context& io, tcp::socket& sock) {
-  Socket s(io.get_executor());
-  error_code ec;
-  auto ep = sock.local_endpoint(ec);
-  if (ec) return s;  // not connected: the handshake then fails with an error
-  auto fd = sock.release(ec);
-  if (!ec) s.assign(ep.protocol(), fd, ec);
-  return s;
-}
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 static constexpr const char* kWsType = "moonwire.ws.conn";
@@ -1039,11 +1025,11 @@ static int ws_connect(lua_State* L) {
       c->path = spec->target.substr(0, q);
       if (q != std::string::npos) c->query = spec->target.substr(q + 1);
       if (!spec->secure) {
-        c->plain.emplace(adopt(op->engine().io(), *sock));
+        c->plain.emplace(adopt_socket(op->engine().io(), *sock));
         c->note_addresses();
         return client_handshake(op, c, *c->plain, spec);
       }
-      c->tls.emplace(adopt(op->engine().io(), *sock), *spec->ctx);
+      c->tls.emplace(adopt_socket(op->engine().io(), *sock), *spec->ctx);
       c->note_addresses();
       std::string terr;
       if (!tls::prepare_client(c->tls->next_layer(), spec->tls, spec->host, terr)) {

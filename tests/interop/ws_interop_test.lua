@@ -30,27 +30,21 @@ end
 -- moonwire echo server with the peers' commands (see peers/ws_client.*).
 local function moonwire_server(opts)
   local server = net.ws.listen(0, opts)
-  task.spawn(function()
+  proc.serve(server, function(c)
     while true do
-      local ok, c = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(function()
-        while true do
-          local m = c:recv()
-          if not m or m.type == "close" then return end
-          if m.data == "ping-me" then
-            c:ping("srv")
-            repeat m = c:recv() until not m or m.type == "pong"
-            if not m then return end
-            c:send("pinged")
-          elseif m.data == "close-me" then
-            c:close(4002, "asked")
-            return
-          elseif m.type == "text" or m.type == "binary" then
-            c:send(m.data, m.type)
-          end
-        end
-      end)
+      local m = c:recv()
+      if not m or m.type == "close" then return end
+      if m.data == "ping-me" then
+        c:ping("srv")
+        repeat m = c:recv() until not m or m.type == "pong"
+        if not m then return end
+        c:send("pinged")
+      elseif m.data == "close-me" then
+        c:close(4002, "asked")
+        return
+      elseif m.type == "text" or m.type == "binary" then
+        c:send(m.data, m.type)
+      end
     end
   end)
   return server

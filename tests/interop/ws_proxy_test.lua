@@ -8,17 +8,11 @@ test.after_each(function() proc.cleanup() end)
 
 local function echo_server(opts)
   local server = net.ws.listen(0, opts)
-  task.spawn(function()
+  proc.serve(server, function(c)
     while true do
-      local ok, c = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(function()
-        while true do
-          local m = c:recv()
-          if not m or m.type == "close" then return end
-          if m.type == "text" then c:send(c.path .. " " .. m.data) end
-        end
-      end)
+      local m = c:recv()
+      if not m or m.type == "close" then return end
+      if m.type == "text" then c:send(c.path .. " " .. m.data) end
     end
   end)
   return server

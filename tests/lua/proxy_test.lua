@@ -28,29 +28,23 @@ local MOONWIRE = self_exe()
 -- HTTP(S) origin: replies with "<method> <target> via=<via header>"; counts requests.
 local function origin(tls)
   local server = net.tcp.listen("127.0.0.1", 0, { tls = tls })
-  task.spawn(function()
+  proc.serve(server, function(c)
     while true do
-      local ok, c = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(function()
-        while true do
-          local okl, line = pcall(c.read_line, c)
-          if not okl or not line then break end
-          local headers = {}
-          while true do
-            local l = c:read_line()
-            if not l or l == "" then break end
-            local k, v = l:match("^([^:]+):%s*(.*)$")
-            headers[k:lower()] = v
-          end
-          local n = tonumber(headers["content-length"] or "0")
-          local body = n > 0 and c:read_exactly(n) or ""
-          local reply = line:match("^(%S+ %S+)") .. " host=" .. tostring(headers.host) .. " body=" .. body
-          c:write("HTTP/1.1 200 OK\r\nContent-Length: " .. #reply .. "\r\n\r\n" .. reply)
-        end
-        c:close()
-      end)
+      local okl, line = pcall(c.read_line, c)
+      if not okl or not line then break end
+      local headers = {}
+      while true do
+        local l = c:read_line()
+        if not l or l == "" then break end
+        local k, v = l:match("^([^:]+):%s*(.*)$")
+        headers[k:lower()] = v
+      end
+      local n = tonumber(headers["content-length"] or "0")
+      local body = n > 0 and c:read_exactly(n) or ""
+      local reply = line:match("^(%S+ %S+)") .. " host=" .. tostring(headers.host) .. " body=" .. body
+      c:write("HTTP/1.1 200 OK\r\nContent-Length: " .. #reply .. "\r\n\r\n" .. reply)
     end
+    c:close()
   end)
   return server
 end
@@ -58,20 +52,14 @@ end
 -- TCP echo origin (the server speaks first: nothing may be lost after a tunnel is set up).
 local function echo_origin()
   local server = net.tcp.listen("127.0.0.1", 0)
-  task.spawn(function()
+  proc.serve(server, function(c)
+    c:write("banner\n")
     while true do
-      local ok, c = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(function()
-        c:write("banner\n")
-        while true do
-          local okr, line = pcall(c.read_line, c)
-          if not okr or not line then break end
-          c:write("echo:" .. line .. "\n")
-        end
-        c:close()
-      end)
+      local okr, line = pcall(c.read_line, c)
+      if not okr or not line then break end
+      c:write("echo:" .. line .. "\n")
     end
+    c:close()
   end)
   return server
 end

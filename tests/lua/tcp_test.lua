@@ -1,16 +1,10 @@
 local test = require("test")
+local proc = dofile("tests/support/proc.lua")
 
 -- A server on an ephemeral port whose connections are handled by `handler(conn)` in tasks.
 local function serve(handler, opts)
   local server = net.tcp.listen("127.0.0.1", 0, opts)
-  local acceptor = task.spawn(function()
-    while true do
-      local ok, conn = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(handler, conn)
-    end
-  end)
-  return server, acceptor
+  return server, proc.serve(server, handler)
 end
 
 local function connect(server, opts) return net.tcp.connect("127.0.0.1", server.port, opts) end

@@ -1,6 +1,7 @@
 -- net.ws server robustness: a raw TCP client sends malformed frames; each connection is
 -- closed with the right close code while another client keeps being served.
 local test = require("test")
+local proc = dofile("tests/support/proc.lua")
 
 local HANDSHAKE = "GET /raw HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" ..
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -43,21 +44,15 @@ end
 local function server_with_echo(opts)
   local server = net.ws.listen(0, opts)
   local closes = {}
-  task.spawn(function()
+  proc.serve(server, function(c)
     while true do
-      local ok, c = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(function()
-        while true do
-          local m = c:recv()
-          if not m then return end
-          if m.type == "close" then
-            closes[#closes + 1] = m.code
-            return
-          end
-          if m.type == "text" or m.type == "binary" then c:send(m.data, m.type) end
-        end
-      end)
+      local m = c:recv()
+      if not m then return end
+      if m.type == "close" then
+        closes[#closes + 1] = m.code
+        return
+      end
+      if m.type == "text" or m.type == "binary" then c:send(m.data, m.type) end
     end
   end)
   return server, closes

@@ -7,21 +7,15 @@ local proc = dofile("tests/support/proc.lua")
 -- An echo server: one task per connection; echoes text and binary, reports the rest to `log`.
 local function echo_server(opts, log)
   local server = net.ws.listen(0, opts)
-  local acceptor = task.spawn(function()
+  local acceptor = proc.serve(server, function(c)
     while true do
-      local ok, c = pcall(server.accept, server)
-      if not ok then return end
-      task.spawn(function()
-        while true do
-          local m = c:recv()
-          if log then log[#log + 1] = m or "nil" end
-          if not m or m.type == "close" then return end
-          if m.type == "text" or m.type == "binary" then
-            local sent = pcall(c.send, c, m.data, m.type)
-            if not sent then return end
-          end
-        end
-      end)
+      local m = c:recv()
+      if log then log[#log + 1] = m or "nil" end
+      if not m or m.type == "close" then return end
+      if m.type == "text" or m.type == "binary" then
+        local sent = pcall(c.send, c, m.data, m.type)
+        if not sent then return end
+      end
     end
   end)
   return server, acceptor

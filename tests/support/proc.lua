@@ -86,6 +86,18 @@ function M.run(cmd)
   return ok == true, code
 end
 
+-- An in-process server: accepts on `server` (net.tcp or net.ws) in a task until the server is
+-- closed, and runs handler(conn) in a task of its own for each connection. Returns the accept task.
+function M.serve(server, handler)
+  return task.spawn(function()
+    while true do
+      local ok, conn = pcall(server.accept, server)
+      if not ok then return end
+      task.spawn(handler, conn)
+    end
+  end)
+end
+
 -- Stops every started process and removes temporary directories.
 function M.cleanup()
   for _, h in ipairs(started) do h:stop() end

@@ -22,7 +22,7 @@ std::string endpoint_string(const tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
-void normalize_listen_args(lua_State* L, const char* fname) {
+void normalize_listen_args(lua_State* L, const char* fname, bool port_optional) {
   if (lua_type(L, 1) == LUA_TNUMBER) {  // listen(port[, opts])
     lua_settop(L, 2);
     lua_pushliteral(L, "127.0.0.1");
@@ -32,6 +32,10 @@ void normalize_listen_args(lua_State* L, const char* fname) {
   if (lua_isnil(L, 1)) {
     lua_pushliteral(L, "127.0.0.1");
     lua_replace(L, 1);
+  }
+  if (port_optional && lua_isnil(L, 2)) {
+    lua_pushinteger(L, 0);
+    lua_replace(L, 2);
   }
   luaL_checkstring(L, 1);
   check_port(L, 2);

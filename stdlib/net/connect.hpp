@@ -52,8 +52,9 @@ void async_proxy_tunnel(std::shared_ptr<tcp::socket> sock, const ProxySpec& prox
 std::optional<ProxySpec> read_proxy_option(lua_State* L, int opts_idx);
 
 // Normalizes listen's ([host,] port[, opts]) arguments: host at 1 (default "127.0.0.1"),
-// port at 2, opts (nil or a table) at 3; raises on bad types.
-void normalize_listen_args(lua_State* L, const char* fname);
+// port at 2 (with `port_optional`, nil means 0: any free port), opts (nil or a table) at 3;
+// raises on bad types.
+void normalize_listen_args(lua_State* L, const char* fname, bool port_optional = false);
 
 // "1.2.3.4:80" / "[::1]:80"
 std::string endpoint_string(const tcp::endpoint& ep);

@@ -1295,14 +1295,10 @@ static int http_pool(lua_State* L) {
 }
 
 int open_http(lua_State* L) {
-  new_metatable(L, kSpecType);
-  lua_pushcfunction(L, spec_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-  new_metatable(L, kPoolType);
-  lua_pushcfunction(L, pool_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  const luaL_Reg spec_meta[] = {{"__gc", spec_gc}, {nullptr, nullptr}};
+  new_class(L, kSpecType, nullptr, spec_meta);
+  const luaL_Reg pool_meta[] = {{"__gc", pool_gc}, {nullptr, nullptr}};
+  new_class(L, kPoolType, nullptr, pool_meta);
   new_object<PoolBox>(L, kPoolType, 0, PoolBox{std::make_shared<Pool>()});
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kPoolKey);
 

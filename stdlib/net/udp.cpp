@@ -8,6 +8,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/suspend.hpp"
+#include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
 
 namespace mw::net {
@@ -131,23 +132,9 @@ static void resolve_then(const OpPtr& op, std::string host, uint16_t port, bool 
 
 // net.udp.bind([host,] port[, {reuseaddr, broadcast, ipv6_only}])
 static int udp_bind(lua_State* L) {
-  if (lua_type(L, 1) == LUA_TNUMBER) {  // bind(port[, opts])
-    lua_settop(L, 2);
-    lua_pushliteral(L, "127.0.0.1");
-    lua_insert(L, 1);
-  }
-  lua_settop(L, 3);
-  if (lua_isnil(L, 1)) {
-    lua_pushliteral(L, "127.0.0.1");
-    lua_replace(L, 1);
-  }
-  if (lua_isnil(L, 2)) {
-    lua_pushinteger(L, 0);
-    lua_replace(L, 2);
-  }
-  std::string_view host = check_sv(L, 1);
-  uint16_t port = check_port(L, 2);
-  opt_table(L, 3, "net.udp.bind");
+  normalize_listen_args(L, "net.udp.bind", true);
+  std::string_view host = to_sv(L, 1);
+  auto port = static_cast<uint16_t>(lua_tointeger(L, 2));
   bool reuse = opt_bool_field(L, 3, "reuseaddr", false);
   bool broadcast = opt_bool_field(L, 3, "broadcast", false);
   bool v6only = opt_bool_field(L, 3, "ipv6_only", false);

@@ -1629,14 +1629,10 @@ int open_ws(lua_State* L) {
       {"__gc", server_gc}, {"__close", server_close}, {"__tostring", server_tostring}, {nullptr, nullptr}};
   new_class(L, kServerType, server_methods, server_meta, server_index);
 
-  new_metatable(L, kSpecType);
-  lua_pushcfunction(L, spec_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-  new_metatable(L, kListenSpecType);
-  lua_pushcfunction(L, listen_spec_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  const luaL_Reg spec_meta[] = {{"__gc", spec_gc}, {nullptr, nullptr}};
+  new_class(L, kSpecType, nullptr, spec_meta);
+  const luaL_Reg listen_spec_meta[] = {{"__gc", listen_spec_gc}, {nullptr, nullptr}};
+  new_class(L, kListenSpecType, nullptr, listen_spec_meta);
 
   const luaL_Reg funcs[] = {{"connect", ws_connect}, {"listen", ws_listen}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);

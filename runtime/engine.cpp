@@ -125,16 +125,29 @@ int Engine::run_main(int nargs) {
   lua_pop(L_, 1);
   scheduler_->start(t);
   run_loop();
+  scheduler_->check_unhandled();  // failures of the last turn (os.exit, the end of the tests)
   return exit_code();
 }
 
 void Engine::run_loop() {
-  if (forced_exit_ >= 0) return;
-  io_->restart();
-  io_->poll();
-  if (io_->stopped()) return;  // nothing left to wait for
-  if (signals_wanted_ && !signals_) signals_ = std::make_unique<SignalWatcher>(*this);
-  io_->run();
+  for (;;) {
+    if (forced_exit_ >= 0) return;
+    io_->restart();
+    io_->poll();
+    if (!io_->stopped()) {
+      if (signals_wanted_ && !signals_) signals_ = std::make_unique<SignalWatcher>(*this);
+      io_->run();
+      if (forced_exit_ >= 0) return;
+    }
+    // Out of work. Tasks still waiting can only be woken by what a finalizer does (closing a
+    // connection nobody references wakes its reader): collect once, then look again.
+    if (scheduler_->live_tasks() == 0) return;
+    lua_gc(L_, LUA_GCCOLLECT);
+    io_->restart();
+    if (io_->poll() > 0) continue;
+    if (scheduler_->report_deadlock()) failed_ = true;
+    return;
+  }
 }
 
 void Engine::request_exit(int code) {
@@ -188,7 +201,32 @@ void Engine::shutdown(int signal_number) {
 
 void open_require(lua_State* L);  // require.cpp
 
+// For the test runner (debug.getregistry()[...]): how many task failures were reported as
+// uncaught so far, after reporting those of the current turn.
+static int uncaught_failures(lua_State* L) {
+  Scheduler& sched = Engine::of(L).scheduler();
+  sched.check_unhandled();
+  lua_pushinteger(L, static_cast<lua_Integer>(sched.uncaught_failures()));
+  return 1;
+}
+
+// os.exit: failures of the current turn are reported before the process ends.
+static int os_exit(lua_State* L) {
+  Engine::of(L).scheduler().check_unhandled();
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 void open_runtime(lua_State* L) {
+  lua_getglobal(L, "os");
+  lua_getfield(L, -1, "exit");
+  lua_pushcclosure(L, os_exit, 1);
+  lua_setfield(L, -2, "exit");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, uncaught_failures);
+  lua_setfield(L, LUA_REGISTRYINDEX, "moonwire.uncaught_failures");
   open_errors(L);
   open_task_type(L);
   open_coroutine(L);

@@ -117,6 +117,49 @@ std::string_view error_code_of(lua_State* L, int idx) {
   return code;
 }
 
+void push_error_text(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) {
+    if (lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER || luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+      if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER) lua_pop(L, 1);
+      luaL_tolstring(L, idx, nullptr);
+    } else {
+      lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, idx));
+    }
+    return;
+  }
+  bool is_error_object = !error_code_of(L, idx).empty();
+  if (!is_error_object && luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+    lua_pop(L, 1);
+    luaL_tolstring(L, idx, nullptr);
+    return;
+  }
+  lua_getfield(L, idx, "message");
+  lua_getfield(L, idx, "code");
+  bool has_message = lua_type(L, -2) == LUA_TSTRING || lua_type(L, -2) == LUA_TNUMBER;
+  bool has_code = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER;
+  if (!has_message && !has_code) {
+    lua_pop(L, 2);
+    lua_pushliteral(L, "(error object is a table value without 'message' or 'code')");
+    return;
+  }
+  // Stack: message code -> text
+  int parts = 0;
+  if (has_message) {
+    lua_pushvalue(L, -2);
+    ++parts;
+  }
+  if (has_code) {
+    lua_pushstring(L, has_message ? " [" : "[");
+    lua_pushvalue(L, -2 - parts);
+    lua_pushliteral(L, "]");
+    parts += 3;
+  }
+  lua_concat(L, parts);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 std::string error_code_name(const boost::system::error_code& ec) {
   namespace ae = boost::asio::error;
   const auto& cat = ec.category();

@@ -30,6 +30,11 @@ void push_error(lua_State* L, std::string_view code, std::string_view message, i
 std::string error_code_name(const boost::system::error_code& ec);
 std::string error_text(const boost::system::error_code& ec);
 
+// Pushes a readable text for the error value at idx, as uncaught errors are reported: strings
+// as they are; error objects as "message [code]"; other tables by their __tostring, or their
+// `message`/`code` fields, never as "table: 0x...".
+void push_error_text(lua_State* L, int idx);
+
 // True when the value at idx is an error object; returns its code ("" otherwise).
 std::string_view error_code_of(lua_State* L, int idx);
 

@@ -27,22 +27,61 @@ inline std::string_view to_sv(lua_State* L, int idx) {
 
 inline void push_sv(lua_State* L, std::string_view s) { lua_pushlstring(L, s.data(), s.size()); }
 
-// A port number argument: integer in 0..65535.
-inline uint16_t check_port(lua_State* L, int idx) {
-  lua_Integer p = luaL_checkinteger(L, idx);
-  luaL_argcheck(L, p >= 0 && p <= 65535, idx, "port must be 0..65535");
-  return static_cast<uint16_t>(p);
-}
+// Arguments and options are validated the same way everywhere (docs/errors.md, "Arguments and
+// options"). Wrong types raise Lua's usual argument errors; wrong values (out of range, NaN,
+// unknown option names) raise EINVAL error objects. Everything is checked before a binding
+// constructs C++ objects: a raise longjmps past their destructors.
 
-// Options tables: opt_* read field `key` of the table at `idx` (which may be absent/nil),
-// raising a clear error when the field has the wrong type.
-bool opt_table(lua_State* L, int idx, const char* fname);  // checks idx is nil or table
-lua_Integer opt_int_field(lua_State* L, int idx, const char* key, lua_Integer def);
+// luaL_argcheck for a wrong *value* (the type is right): an EINVAL error object with
+// luaL_argerror's text, "bad argument #2 to 'read' (size must be positive)".
+[[noreturn]] void value_error(lua_State* L, int arg, const char* msg);
+inline void check_value(lua_State* L, bool ok, int arg, const char* msg) {
+  if (!ok) value_error(L, arg, msg);
+}
+// The qualified name ("table.sort", "net.tcp.listen") of the function value at the top of the
+// stack, found in package.loaded as Lua's tracebacks do; pops the value. Null if not found.
+const char* global_function_name(lua_State* L);
+
+// A port number argument: an integer (or a numeric string) in 0..65535, else EINVAL.
+uint16_t check_port(lua_State* L, int idx);
+// The same check for a port given as text (a URL's); returns -1 when it is not a valid port.
+int parse_port(std::string_view text);
+
+// Durations. kForever: no deadline. Anything at or above kMaxDurationMs (~139 years, far
+// below where a steady_clock deadline would overflow) is treated as forever.
+inline constexpr int64_t kForever = -1;
+inline constexpr int64_t kMaxDurationMs = int64_t(1) << 42;
+// A timeout argument in units of `unit_ms` milliseconds (1 for ms, 1000 for seconds):
+// nil/none → `def`; 0 or math.huge → kForever (no deadline); fractions round up to whole
+// milliseconds; negative or NaN → EINVAL.
+int64_t opt_timeout(lua_State* L, int idx, double unit_ms, int64_t def, const char* what = "timeout");
+// A timeout argument in milliseconds with no deadline by default (set_timeout, accept).
+inline int64_t opt_timeout_ms(lua_State* L, int idx) { return opt_timeout(L, idx, 1, kForever); }
+// A delay (sleep, setTimeout) in units of `unit_ms`: nil/none → `def`; 0 or negative → 0
+// (at once); math.huge or huge → kForever; NaN → EINVAL.
+int64_t check_delay(lua_State* L, int idx, double unit_ms, int64_t def, const char* what);
+
+// Options tables. check_options checks that the value at idx is nil or a table whose keys
+// are all in `known` (nullptr-terminated); an unknown key raises EINVAL naming `fname` and the
+// closest known name ("did you mean 'timeout'?"). Returns whether a table is there.
+bool check_options(lua_State* L, int idx, const char* fname, const char* const* known);
+bool opt_table(lua_State* L, int idx, const char* fname);  // nil or table, keys not checked
+// opt_* read field `key` of the table at `idx` (which may be absent/nil): a wrong type or
+// value raises EINVAL ("option 'timeout' must be ...").
+lua_Integer opt_int_field(lua_State* L, int idx, const char* key, lua_Integer def,
+                          lua_Integer min = LUA_MININTEGER, lua_Integer max = LUA_MAXINTEGER);
 lua_Number opt_num_field(lua_State* L, int idx, const char* key, lua_Number def);
 bool opt_bool_field(lua_State* L, int idx, const char* key, bool def);
+// The field as a string view into the table (valid while the table holds the string); `def`
+// when absent.
+std::string_view opt_sv_field(lua_State* L, int idx, const char* key, std::string_view def = {});
 std::string opt_str_field(lua_State* L, int idx, const char* key, const std::string& def = {});
+// A timeout option in milliseconds, with opt_timeout's rules.
+int64_t opt_timeout_field(lua_State* L, int idx, const char* key, int64_t def);
 // Pushes the field value (any type) and returns its type.
 int get_field(lua_State* L, int idx, const char* key);
+// Raises EINVAL "option 'key' must be <expected> (got <type of the value at the top>)".
+[[noreturn]] void option_error(lua_State* L, const char* key, const char* expected);
 
 // Userdata holding a C++ object constructed in place; __gc runs the destructor.
 template <class T, class... Args>
@@ -74,9 +113,6 @@ void new_metatable(lua_State* L, const char* tname);
 // objects that also have computed fields, like `server.port`).
 void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods,
                lua_CFunction index = nullptr);
-
-// A timeout argument in milliseconds: nil/none → -1 (no timeout); negative → argument error.
-int64_t opt_timeout_ms(lua_State* L, int idx);
 
 // Sets t[key] = function for each entry, on the table at the top.
 inline void set_funcs(lua_State* L, const luaL_Reg* funcs) { luaL_setfuncs(L, funcs, 0); }

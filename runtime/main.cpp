@@ -9,6 +9,7 @@
 #include "runtime/embedded.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/repl.hpp"
+#include "runtime/scheduler.hpp"
 
 namespace {
 
@@ -204,7 +205,9 @@ int driver_k(lua_State* L, int status, lua_KContext ctx) {
     lua_pop(L, 1);
   } else if (kind == "test") {
     // Done: leftover tasks or listeners of the tests must not keep the run alive.
-    mw::Engine::of(L).request_exit(lua_tointeger(L, -3) > 0 ? 1 : 0);
+    mw::Engine& engine = mw::Engine::of(L);
+    engine.scheduler().check_unhandled();
+    engine.request_exit(lua_tointeger(L, -3) > 0 || engine.failed() ? 1 : 0);
   } else if (kind == "repl") {
     mw::Engine::of(L).request_exit(mw::Engine::of(L).failed() ? 1 : 0);
   }

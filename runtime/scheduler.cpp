@@ -99,8 +99,11 @@ void Scheduler::finish(Task* t, int status, int nres) {
   } else {
     std::string_view code = error_code_of(T, -1);
     bool cancelled = code == kCancelled && t->cancel_requested_ever;
+    // Objects closed by the SIGINT/SIGTERM shutdown raise `closed` in the tasks that wait on
+    // them: those tasks were stopped by the shutdown, not by a bug.
+    bool stopped_by_shutdown = engine_.shutting_down() && (code == kCancelled || code == kClosed);
     t->status = cancelled ? TaskStatus::cancelled : TaskStatus::failed;
-    if (t->joiners.empty() && !cancelled) report_failure(t);
+    if (t->joiners.empty() && !cancelled && !stopped_by_shutdown) defer_report(t);
     lua_pushvalue(T, -1);
     t->results = luaL_ref(T, LUA_REGISTRYINDEX);
     lua_resetthread(T);  // runs pending __close handlers
@@ -126,25 +129,87 @@ void Scheduler::finish(Task* t, int status, int nres) {
       op->fail_with([results](lua_State* L) { lua_rawgeti(L, LUA_REGISTRYINDEX, results); });
     }
   }
-  // Last: the task object may now be collected if nobody else holds it.
+  // Last: the task object may now be collected if nobody else holds it (a failure waiting
+  // for the unhandled check keeps it until then).
+  if (t->report != LUA_NOREF) return;
   luaL_unref(T, LUA_REGISTRYINDEX, t->anchor);
   t->anchor = LUA_NOREF;
 }
 
-void Scheduler::report_failure(Task* t) {
+// The traceback is taken now, while the dead thread's stack is still there; whether to print it
+// is decided once the running task yields.
+void Scheduler::defer_report(Task* t) {
   lua_State* T = t->thread;
   lua_State* L = engine_.L();
-  const char* msg = luaL_tolstring(T, -1, nullptr);
-  luaL_traceback(L, T, msg, 0);
+  push_error_text(T, -1);
+  luaL_traceback(L, T, lua_tostring(T, -1), 0);
   lua_pop(T, 1);
-  if (t->is_main)
-    std::fprintf(stderr, "moonwire: %s\n", lua_tostring(L, -1));
-  else
-    std::fprintf(stderr, "moonwire: task %llu failed: %s\n", static_cast<unsigned long long>(t->id),
-                 lua_tostring(L, -1));
+  t->report = luaL_ref(L, LUA_REGISTRYINDEX);
+  unhandled_.push_back(t);
+  if (check_posted_) return;
+  check_posted_ = true;
+  boost::asio::post(engine_.io(), [this] { check_unhandled(); });
+}
+
+void Scheduler::check_unhandled() {
+  check_posted_ = false;
+  if (engine_.closing()) return;
+  lua_State* L = engine_.L();
+  auto failed = std::move(unhandled_);
+  unhandled_.clear();
+  for (Task* t : failed) {
+    if (!t->collected) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, t->report);
+      if (t->is_main)
+        std::fprintf(stderr, "moonwire: %s\n", lua_tostring(L, -1));
+      else
+        std::fprintf(stderr, "moonwire: task %llu failed: %s\n", static_cast<unsigned long long>(t->id),
+                     lua_tostring(L, -1));
+      std::fflush(stderr);
+      lua_pop(L, 1);
+      ++uncaught_;
+      engine_.note_uncaught_failure();
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, t->report);
+    t->report = LUA_NOREF;
+    luaL_unref(L, LUA_REGISTRYINDEX, t->anchor);  // may let the task object be collected
+    t->anchor = LUA_NOREF;
+  }
+}
+
+// "where" of a waiting task: the innermost Lua frame of its thread ("script.lua:3").
+static void push_wait_position(lua_State* L, lua_State* T) {
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(T, level, &ar); ++level) {
+    lua_getinfo(T, "Sl", &ar);
+    if (ar.currentline > 0) {
+      lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+  lua_pushliteral(L, "?");
+}
+
+bool Scheduler::report_deadlock() {
+  bool main_stuck = false;
+  for (Task* t : live_) main_stuck = main_stuck || t->is_main;
+  if (!main_stuck) return false;
+  lua_State* L = engine_.L();
+  std::fputs("moonwire: deadlock: the main task waits for something nothing can wake (no other task, "
+             "timer, socket or listener is left):\n",
+             stderr);
+  for (Task* t : live_) {
+    push_wait_position(L, t->thread);
+    const char* what = t->op ? t->op->what() : "a turn";
+    if (t->is_main)
+      std::fprintf(stderr, "  main task waits in '%s' at %s\n", what, lua_tostring(L, -1));
+    else
+      std::fprintf(stderr, "  task %llu waits in '%s' at %s\n", static_cast<unsigned long long>(t->id), what,
+                   lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
   std::fflush(stderr);
-  lua_pop(L, 1);
-  engine_.note_uncaught_failure();
+  return true;
 }
 
 bool Scheduler::cancel(Task* t) {
@@ -176,6 +241,7 @@ Task::~Task() = default;
 static int task_gc(lua_State* L) {
   Task* t = static_cast<Task*>(check_udata(L, 1, kTaskType));
   if (t->results != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
+  if (t->report != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->report);
   Engine::of(L).scheduler().forget(t);
   t->~Task();
   return 0;

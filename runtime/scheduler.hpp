@@ -27,6 +27,8 @@ struct Task {
   bool is_main = false;
   int nargs = 0;
   int sync_streak = 0;  // consecutive calls completed without a real suspension
+  bool collected = false;  // its error was taken by a join (so it is not an uncaught failure)
+  int report = LUA_NOREF;  // registry ref: the failure's message and traceback, until checked
   std::shared_ptr<Op> op;  // current suspension
   std::vector<std::shared_ptr<Op>> joiners;
 
@@ -67,10 +69,20 @@ class Scheduler {
   static Task* check_task(lua_State* L, int idx);
   void forget(Task* t);  // the task object is being collected
 
+  // A join took the error of a failed task: it is not reported as uncaught.
+  void collect(Task* t) { t->collected = true; }
+  // Reports the failed tasks that no join collected (normally run from a posted handler).
+  void check_unhandled();
+  uint64_t uncaught_failures() const { return uncaught_; }
+
+  // Tasks that cannot make progress when the loop ran out of work; reports the main task's
+  // deadlock on stderr (returns true) when the main task is among them.
+  bool report_deadlock();
+
  private:
   void resume(Task* t);
   void finish(Task* t, int status, int nres);
-  void report_failure(Task* t);
+  void defer_report(Task* t);
 
   Engine& engine_;
   Task* current_ = nullptr;
@@ -78,6 +90,11 @@ class Scheduler {
   uint64_t next_id_ = 1;
   uint64_t switches_ = 0;
   std::unordered_set<Task*> live_;
+  // Failed tasks nobody joined yet: checked once the running task yields (Node's
+  // unhandled-rejection rule), so a spawn followed by a join in the same turn is not reported.
+  std::vector<Task*> unhandled_;
+  bool check_posted_ = false;
+  uint64_t uncaught_ = 0;
 };
 
 void open_task_type(lua_State* L);

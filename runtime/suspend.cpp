@@ -113,32 +113,6 @@ static int io_continue(lua_State* L, int status, lua_KContext ctx) {
   return lua_error(L);
 }
 
-// Finds "table.sort" for a function value at the top of the stack (pops it), as tracebacks do.
-static const char* global_function_name(lua_State* L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (lua_istable(L, -1)) {
-      lua_pushnil(L);
-      while (lua_next(L, -2)) {
-        if (lua_rawequal(L, -1, -6) && lua_type(L, -2) == LUA_TSTRING) {
-          const char* mod = lua_tostring(L, -4);
-          const char* fn = lua_tostring(L, -2);
-          lua_pushfstring(L, std::string_view(mod) == LUA_GNAME ? "%s%s" : "%s.%s",
-                          std::string_view(mod) == LUA_GNAME ? "" : mod, fn);
-          lua_replace(L, -7);  // over the function value
-          lua_pop(L, 5);
-          return lua_tostring(L, -1);
-        }
-        lua_pop(L, 1);
-      }
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 2);
-  return nullptr;
-}
-
 [[noreturn]] static void raise_not_yieldable(lua_State* L, const char* what) {
   // Name the C function that prevents yielding (table.sort, string.gsub, ...), if there is one.
   lua_Debug ar;

@@ -146,9 +146,7 @@ KeyScan scan_keys(lua_State* L, int idx) {
 bool encodes_as_array(Mark m, const KeyScan& k) { return m == Mark::array || (m == Mark::none && k.is_sequence()); }
 
 lua_Integer check_max_depth(lua_State* L, int opts, lua_Integer limit) {
-  lua_Integer d = opt_int_field(L, opts, "max_depth", kDefaultMaxDepth);
-  if (d < 1 || d > limit) luaL_error(L, "option 'max_depth' must be 1..%d", static_cast<int>(limit));
-  return d;
+  return opt_int_field(L, opts, "max_depth", kDefaultMaxDepth, 1, limit);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,17 +442,17 @@ void read_encode_options(lua_State* L, int opts, Encoder& e, bool pretty_default
     int isint;
     lua_Integer n = lua_tointegerx(L, -1, &isint);
     if (!isint || n < 0 || n > static_cast<lua_Integer>(kMaxIndent))
-      luaL_error(L, "option 'indent' must be 0..%d spaces or a string of spaces/tabs", static_cast<int>(kMaxIndent));
+      raisef(L, "EINVAL", "option 'indent' must be 0..%d spaces or a string of spaces/tabs", static_cast<int>(kMaxIndent));
     e.indent.assign(static_cast<size_t>(n), ' ');
     has_indent = true;
   } else if (t == LUA_TSTRING) {
     std::string_view s = to_sv(L, -1);
     if (s.size() > kMaxIndent || s.find_first_not_of(" \t") != std::string_view::npos)
-      luaL_error(L, "option 'indent' must be 0..%d spaces or a string of spaces/tabs", static_cast<int>(kMaxIndent));
+      raisef(L, "EINVAL", "option 'indent' must be 0..%d spaces or a string of spaces/tabs", static_cast<int>(kMaxIndent));
     e.indent.assign(s);
     has_indent = true;
   } else if (t != LUA_TNIL) {
-    luaL_error(L, "option 'indent' must be an integer or a string (got %s)", luaL_typename(L, -1));
+    option_error(L, "indent", "an integer or a string");
   }
   lua_pop(L, 1);
   e.pretty = opt_bool_field(L, opts, "pretty", pretty_default || has_indent);
@@ -465,7 +463,8 @@ void read_encode_options(lua_State* L, int opts, Encoder& e, bool pretty_default
 int encode_impl(lua_State* L, bool pretty_default) {
   luaL_checkany(L, 1);
   lua_settop(L, 2);
-  opt_table(L, 2, pretty_default ? "pretty" : "encode");
+  static const char* const known[] = {"indent", "pretty", "sort_keys", "max_depth", nullptr};
+  check_options(L, 2, pretty_default ? "json.pretty" : "json.encode", known);
   Encoder* e = new_object<Encoder>(L, kEncoderType, 0);  // index 3; collected even on error
   read_encode_options(L, 2, *e, pretty_default);
   encode_value(L, *e, 1, 0);
@@ -749,7 +748,9 @@ size_t skip_space(std::string_view in, size_t off, bool comments) {
 int l_decode(lua_State* L) {
   luaL_checktype(L, 1, LUA_TSTRING);
   lua_settop(L, 2);
-  opt_table(L, 2, "decode");
+  static const char* const known[] = {"null_as_nil", "null", "max_depth", "allow_comments", "allow_trailing_commas",
+                                      nullptr};
+  check_options(L, 2, "json.decode", known);
   // Index 3: the value JSON null becomes (unused when null_as_nil).
   bool null_as_nil = opt_bool_field(L, 2, "null_as_nil", false);
   if (get_field(L, 2, "null") == LUA_TNIL) {

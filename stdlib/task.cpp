@@ -12,18 +12,19 @@
 
 namespace mw {
 
-// Seconds (float) to milliseconds; nil/none → -1 (no timeout).
-static int64_t opt_seconds_ms(lua_State* L, int idx) {
-  if (lua_isnoneornil(L, idx)) return -1;
-  lua_Number s = luaL_checknumber(L, idx);
-  luaL_argcheck(L, s >= 0 && std::isfinite(s), idx, "timeout must be a non-negative number of seconds");
-  return static_cast<int64_t>(std::llround(s * 1000.0));
-}
+// A timeout in seconds (join, send, recv): nil, 0 or math.huge → none.
+static int64_t opt_seconds_ms(lua_State* L, int idx) { return opt_timeout(L, idx, 1000, kForever); }
 
+// Waits `ms` milliseconds (kForever: a deadline no clock reaches, which still keeps the process
+// alive as any pending timer does); 0 just gives other tasks a turn.
 int sleep_ms(lua_State* L, int64_t ms, const char* what) {
-  if (ms <= 0) return yield_turn(L);
-  return suspend(L, what, -1, [&](const OpPtr& op) {
-    auto timer = std::make_shared<boost::asio::steady_timer>(op->engine().io(), std::chrono::milliseconds(ms));
+  if (ms == 0) return yield_turn(L);
+  return suspend(L, what, kForever, [&](const OpPtr& op) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(op->engine().io());
+    if (ms == kForever)
+      timer->expires_at(boost::asio::steady_timer::time_point::max());
+    else
+      timer->expires_after(std::chrono::milliseconds(ms));
     timer->async_wait(boost::asio::bind_cancellation_slot(op->slot(), [op, timer](const boost::system::error_code& ec) {
       if (!ec) op->resume();
     }));
@@ -36,7 +37,7 @@ static int task_spawn(lua_State* L) {
   return 1;
 }
 
-static int task_sleep(lua_State* L) { return sleep_ms(L, std::max<int64_t>(0, opt_seconds_ms(L, 1)), "task.sleep"); }
+static int task_sleep(lua_State* L) { return sleep_ms(L, check_delay(L, 1, 1000, 0, "duration"), "task.sleep"); }
 
 static int task_yield(lua_State* L) { return yield_turn(L); }
 
@@ -69,6 +70,7 @@ static int task_join(lua_State* L) {
     return n;
   }
   if (t->finished()) {
+    sched.collect(t);
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->results);
     return lua_error(L);
   }
@@ -262,7 +264,7 @@ static int channel_gc(lua_State* L) { return gc_object<Channel>(L, kChannelType)
 
 static int task_channel(lua_State* L) {
   lua_Integer cap = luaL_optinteger(L, 1, 0);
-  luaL_argcheck(L, cap >= 0, 1, "capacity must be >= 0");
+  if (cap < 0) raisef(L, "EINVAL", "task.channel: capacity must be >= 0 (got %I)", cap);
   Channel* ch = new_object<Channel>(L, kChannelType, 1);
   ch->capacity = static_cast<size_t>(cap);
   lua_newtable(L);

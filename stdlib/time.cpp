@@ -39,9 +39,8 @@ static int time_monotonic_ms(lua_State* L) {
 }
 
 static int time_sleep(lua_State* L) {
-  lua_Number ms = luaL_checknumber(L, 1);
-  luaL_argcheck(L, std::isfinite(ms), 1, "milliseconds must be finite");
-  return sleep_ms(L, ms > 0 ? static_cast<int64_t>(std::llround(ms)) : 0, "time.sleep");
+  luaL_checknumber(L, 1);
+  return sleep_ms(L, check_delay(L, 1, 1, 0, "duration"), "time.sleep");
 }
 
 int open_time(lua_State* L) {
@@ -68,6 +67,8 @@ struct Timer {
 struct Timers {
   std::unordered_map<lua_Integer, std::shared_ptr<Timer>> active;
   lua_Integer next_id = 1;
+  Engine* engine = nullptr;
+  uint64_t shutdown_hook = 0;
 };
 
 static Timers& timers_of(lua_State* L) {
@@ -104,9 +105,8 @@ static void arm(Engine& engine, Timers& ts, lua_Integer id, std::shared_ptr<Time
 
 static int set_timer(lua_State* L, bool repeat) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  lua_Number ms = luaL_optnumber(L, 2, 0);
-  luaL_argcheck(L, std::isfinite(ms), 2, "delay must be a finite number of milliseconds");
-  if (ms < (repeat ? 1 : 0)) ms = repeat ? 1 : 0;
+  int64_t ms = check_delay(L, 2, 1, 0, "delay");
+  if (repeat && ms == 0) ms = 1;  // an interval of 0 would spin
   Engine& engine = Engine::of(L);
   Timers& ts = timers_of(L);
   int nargs = lua_gettop(L);
@@ -120,8 +120,13 @@ static int set_timer(lua_State* L, bool repeat) {
   auto t = std::make_shared<Timer>(engine.io());
   t->callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   t->repeat = repeat;
-  t->interval = std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
-  t->timer.expires_after(t->interval);
+  if (ms == kForever) {
+    t->repeat = false;  // it never fires
+    t->timer.expires_at(Clock::time_point::max());
+  } else {
+    t->interval = std::chrono::milliseconds(ms);
+    t->timer.expires_after(t->interval);
+  }
   lua_Integer id = ts.next_id++;
   ts.active.emplace(id, t);
   arm(engine, ts, id, t);
@@ -138,14 +143,25 @@ static int clear_timeout(lua_State* L) {
   return 0;
 }
 
+// Graceful shutdown (SIGINT/SIGTERM) cancels every timer: a pending setInterval or setTimeout
+// must neither keep the process alive nor fire after the signal.
+static void clear_all_timers(lua_State* L, Timers& ts) {
+  while (!ts.active.empty()) clear_timer(L, ts, ts.active.begin()->first);
+}
+
 static int timers_gc(lua_State* L) {
-  static_cast<Timers*>(lua_touserdata(L, 1))->~Timers();
+  auto* ts = static_cast<Timers*>(lua_touserdata(L, 1));
+  ts->engine->remove_shutdown_hook(ts->shutdown_hook);
+  ts->~Timers();
   return 0;
 }
 
 int open_timers(lua_State* L) {
   void* mem = lua_newuserdatauv(L, sizeof(Timers), 0);
-  new (mem) Timers();
+  auto* ts = new (mem) Timers();
+  Engine& engine = Engine::of(L);
+  ts->engine = &engine;
+  ts->shutdown_hook = engine.add_shutdown_hook([ts, &engine] { clear_all_timers(engine.L(), *ts); });
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, timers_gc);
   lua_setfield(L, -2, "__gc");

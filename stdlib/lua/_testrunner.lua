@@ -168,6 +168,7 @@ end
 -- Running --------------------------------------------------------------------------------------
 
 local passed, failed, skipped = 0, 0, 0
+local uncaught_in_tests = 0
 
 local function report_fail(header, text)
   failed = failed + 1
@@ -208,6 +209,10 @@ local function run_body(c, fn, deadline)
   return ok, err
 end
 
+-- Task failures nobody joined, reported on stderr by the runtime: a test whose spawned task
+-- dies uncaught fails, as the same code would fail a script (exit code 1).
+local uncaught_failures = debug.getregistry()["moonwire.uncaught_failures"]
+
 local function is_join_timeout(e)
   return type(e) == "table" and e.code == "ETIMEDOUT"
 end
@@ -222,10 +227,16 @@ local function run_test(file, c, t)
   local timeout = t.timeout or DEFAULT_TIMEOUT
   local timed_out = "timed out after " .. fmt_seconds(timeout) .. " s"
   local t0 = time.monotonic()
+  local uncaught_before = uncaught_failures()
   local tk = task.spawn(run_body, c, t.fn, t0 + timeout)
   local ok, passed_, err = pcall(tk.join, tk, timeout)
   local ms = math.floor((time.monotonic() - t0) * 1000 + 0.5)
-  if not ok then
+  local uncaught = uncaught_failures() - uncaught_before
+  uncaught_in_tests = uncaught_in_tests + uncaught
+  if ok and passed_ and uncaught > 0 then
+    report_fail(header, indent(fmt("%d task%s spawned by the test failed with an uncaught error (reported above)",
+                                   uncaught, uncaught == 1 and "" or "s")))
+  elseif not ok then
     if is_join_timeout(passed_) then
       pcall(tk.cancel, tk)
       pcall(tk.join, tk, 1)  -- let it unwind (after_each hooks, to-be-closed variables)
@@ -290,7 +301,14 @@ for _, p in ipairs(paths) do
   end
 end
 
+local uncaught_before_files = uncaught_failures()
 for _, file in ipairs(files) do run_file(file) end
+task.yield()  -- a task that failed in the last turn is reported now
+local late = uncaught_failures() - uncaught_before_files - uncaught_in_tests
+if late > 0 then
+  report_fail("(outside any test)", indent(fmt("%d task%s failed with an uncaught error outside a test's run (reported above)",
+                                               late, late == 1 and "" or "s")))
+end
 
 local summary = fmt("%d passed, %d failed", passed, failed)
 if skipped > 0 then summary = summary .. fmt(", %d skipped", skipped) end

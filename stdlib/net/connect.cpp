@@ -22,8 +22,16 @@ std::string endpoint_string(const tcp::endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
+// listen(port[, opts]): a number, or a numeric string as Lua would coerce it ("8080").
+static bool is_port_only_call(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TNUMBER) return true;
+  int isnum = 0;
+  if (lua_type(L, 1) == LUA_TSTRING) lua_tointegerx(L, 1, &isnum);
+  return isnum && !lua_isnumber(L, 2);
+}
+
 void normalize_listen_args(lua_State* L, const char* fname, bool port_optional) {
-  if (lua_type(L, 1) == LUA_TNUMBER) {  // listen(port[, opts])
+  if (is_port_only_call(L)) {  // listen(port[, opts])
     lua_settop(L, 2);
     lua_pushliteral(L, "127.0.0.1");
     lua_insert(L, 1);

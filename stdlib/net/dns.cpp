@@ -15,21 +15,22 @@ using tcp = boost::asio::ip::tcp;
 enum Family { kAny = 0, kV4 = 4, kV6 = 6 };
 
 static Family check_family(lua_State* L, int opts) {
-  if (!opt_table(L, opts, "net.resolve")) return kAny;
+  static const char* const known[] = {"family", nullptr};
+  if (!check_options(L, opts, "net.resolve", known)) return kAny;
   lua_getfield(L, opts, "family");
   Family f = kAny;
   if (lua_type(L, -1) == LUA_TNUMBER) {
     lua_Integer n = lua_tointeger(L, -1);
     if (n == 4) f = kV4;
     else if (n == 6) f = kV6;
-    else luaL_error(L, "option 'family' must be 4, 6, \"inet\", \"inet6\" or \"any\"");
+    else option_error(L, "family", "4, 6, \"inet\", \"inet6\" or \"any\"");
   } else if (lua_type(L, -1) == LUA_TSTRING) {
     std::string_view s = to_sv(L, -1);
     if (s == "inet" || s == "ipv4") f = kV4;
     else if (s == "inet6" || s == "ipv6") f = kV6;
-    else if (s != "any") luaL_error(L, "option 'family' must be 4, 6, \"inet\", \"inet6\" or \"any\"");
+    else if (s != "any") option_error(L, "family", "4, 6, \"inet\", \"inet6\" or \"any\"");
   } else if (!lua_isnil(L, -1)) {
-    luaL_error(L, "option 'family' must be 4, 6, \"inet\", \"inet6\" or \"any\"");
+    option_error(L, "family", "4, 6, \"inet\", \"inet6\" or \"any\"");
   }
   lua_pop(L, 1);
   return f;
@@ -37,7 +38,7 @@ static Family check_family(lua_State* L, int opts) {
 
 int resolve(lua_State* L) {
   std::string_view host = check_sv(L, 1);
-  luaL_argcheck(L, !host.empty(), 1, "host must not be empty");
+  check_value(L, !host.empty(), 1, "host must not be empty");
   Family family = check_family(L, 2);
   boost::system::error_code ec;
   auto literal = boost::asio::ip::make_address(std::string(host), ec);

@@ -31,6 +31,7 @@
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/proxy.hpp"
 #include "stdlib/net/tls.hpp"
+#include "stdlib/net/url.hpp"
 
 namespace mw::net {
 
@@ -134,65 +135,17 @@ static int spec_gc(lua_State* L) {
 
 // --- URLs ------------------------------------------------------------------------------------
 
-struct Target {
-  std::string scheme;  // "http" | "https"
-  std::string host;    // without brackets
-  uint16_t port = 0;
-  std::string target;       // origin-form: /path?query
-  std::string host_header;  // host[:port]
-  std::string url;          // the whole URL, without fragment
-  std::string user, password;
-};
+using Target = UrlTarget;
 
-static bool parse_target(std::string_view s, Target& t, std::string& err) {
-  auto r = urls::parse_uri(s);
-  if (!r) {
-    err = "invalid URL '" + std::string(s) + "': " + r.error().message();
-    return false;
-  }
-  urls::url u(*r);
-  t.scheme = lower(u.scheme());
-  if (t.scheme != "http" && t.scheme != "https") {
-    err = "unsupported URL scheme '" + t.scheme + "' in '" + std::string(s) + "' (use http:// or https://)";
-    return false;
-  }
-  if (u.host_type() == urls::host_type::ipv6)
-    t.host = u.host_ipv6_address().to_string();
-  else
-    t.host = lower(u.host_address());
-  if (t.host.empty()) {
-    err = "URL '" + std::string(s) + "' has no host";
-    return false;
-  }
-  if (u.has_port()) {
-    if (u.port().empty()) {
-      u.remove_port();
-    } else if (u.port_number() == 0) {
-      err = "URL '" + std::string(s) + "' has an invalid port";
-      return false;
-    }
-  }
-  uint16_t def = t.scheme == "https" ? 443 : 80;
-  t.port = u.has_port() ? u.port_number() : def;
-  t.user = u.has_userinfo() ? u.user() : std::string();
-  t.password = u.has_password() ? u.password() : std::string();
-  u.remove_fragment();
-  std::string_view path = u.encoded_path();
-  t.target = path.empty() ? "/" : std::string(path);
-  if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
-  std::string hh = u.host_type() == urls::host_type::ipv6 ? "[" + t.host + "]" : t.host;
-  t.host_header = t.port == def ? hh : hh + ":" + std::to_string(t.port);
-  u.remove_userinfo();
-  t.url = std::string(u.buffer());
-  return true;
-}
+static bool parse_target(std::string_view s, Target& t, std::string& err) { return parse_http_url(s, t, err); }
 
 // Appends the query table's pairs to the URL (percent-encoded by Boost.URL).
 static bool apply_query(std::string& url, const std::vector<std::pair<std::string, std::string>>& q, std::string& err) {
   if (q.empty()) return true;
   auto r = urls::parse_uri(url);
   if (!r) {
-    err = "invalid URL '" + url + "': " + r.error().message();
+    std::string problem = url_problem(url);
+    err = "invalid URL '" + url + "': " + (problem.empty() ? "not a valid URL" : problem);
     return false;
   }
   urls::url u(*r);
@@ -947,7 +900,11 @@ static void add_header(lua_State* L, Spec* spec, int key_idx, int val_idx) {
 
 // Reads the arguments (url at 1, body at 2, opts at 3) into a Spec userdata pushed at the top.
 static Spec* read_spec(lua_State* L, const char* method) {
-  opt_table(L, 3, "http request");
+  static const char* const known[] = {"method",   "url",       "headers",         "query",      "body",
+                                      "json",     "timeout",   "connect_timeout", "redirects",  "decompress",
+                                      "keepalive", "tls",      "save_to_file",    "on_progress", "proxy",
+                                      nullptr};
+  check_options(L, 3, "http request", known);
   auto* spec = new_object<Spec>(L, kSpecType, 0);
   int s = lua_gettop(L);
   // method
@@ -1061,18 +1018,16 @@ static Spec* read_spec(lua_State* L, const char* method) {
   if (spec->json_body && !spec->has_header("content-type"))
     spec->headers.push_back(Header{"Content-Type", "application/json"});
   // timeouts (ms), redirects, flags
-  lua_Number to = opt_num_field(L, 3, "timeout", 30000);
-  spec->timeout_ms = to > 0 ? static_cast<int64_t>(to) : -1;
-  lua_Number cto = opt_num_field(L, 3, "connect_timeout", -1);
-  spec->connect_timeout_ms = cto >= 0 ? static_cast<int64_t>(cto) : -1;
+  spec->timeout_ms = opt_timeout_field(L, 3, "timeout", 30000);
+  spec->connect_timeout_ms = opt_timeout_field(L, 3, "connect_timeout", kForever);
   t = get_field(L, 3, "redirects");
-  if (t == LUA_TBOOLEAN)
+  if (t == LUA_TBOOLEAN) {
     spec->redirects = lua_toboolean(L, -1) ? 10 : 0;
-  else if (t == LUA_TNUMBER)
-    spec->redirects = static_cast<int>(std::max<lua_Integer>(0, lua_tointeger(L, -1)));
-  else if (t != LUA_TNIL)
-    raise(L, "EINVAL", "http: option 'redirects' must be a number or a boolean");
-  lua_pop(L, 1);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+    spec->redirects = static_cast<int>(opt_int_field(L, 3, "redirects", spec->redirects, 0, 1000));
+  }
   spec->decompress = opt_bool_field(L, 3, "decompress", true);
   spec->keepalive = opt_bool_field(L, 3, "keepalive", true);
   get_field(L, 3, "tls");
@@ -1272,11 +1227,11 @@ static int http_request(lua_State* L) {
 
 // http.pool([{max_idle_per_origin, idle_timeout, close_idle}]) → {idle, opened, reused, ...}
 static int http_pool(lua_State* L) {
-  opt_table(L, 1, "http.pool");
+  static const char* const known[] = {"max_idle_per_origin", "idle_timeout", "close_idle", nullptr};
+  check_options(L, 1, "http.pool", known);
   Pool* p = get_pool(L);
-  lua_Integer mi = opt_int_field(L, 1, "max_idle_per_origin", static_cast<lua_Integer>(p->max_idle_per_origin));
-  lua_Integer it = opt_int_field(L, 1, "idle_timeout", p->idle_timeout_ms);
-  luaL_argcheck(L, mi >= 0 && it >= 0, 1, "pool settings must be >= 0");
+  lua_Integer mi = opt_int_field(L, 1, "max_idle_per_origin", static_cast<lua_Integer>(p->max_idle_per_origin), 0, 1 << 20);
+  lua_Integer it = opt_int_field(L, 1, "idle_timeout", p->idle_timeout_ms, 0);
   p->max_idle_per_origin = static_cast<size_t>(mi);
   p->idle_timeout_ms = it;
   if (opt_bool_field(L, 1, "close_idle", false)) p->clear();

@@ -1,6 +1,8 @@
 // net: the table of network submodules, plus net.resolve.
 #include "stdlib/net/net.hpp"
 
+#include <string>
+
 #include "stdlib/modules.hpp"
 
 namespace mw {
@@ -23,6 +25,12 @@ int open_net(lua_State* L) {
   for (const auto& m : kSubmodules) {
     lua_pushcfunction(L, m.open);
     lua_call(L, 0, 1);
+    // Also package.loaded["net.tcp"], ...: require("net.tcp") works, and argument errors under
+    // pcall name the function ("bad argument #2 to 'net.tcp.listen'") as Lua finds it there.
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, (std::string("net.") + m.name).c_str());
+    lua_pop(L, 1);
     lua_setfield(L, -2, m.name);
   }
   lua_pushcfunction(L, net::resolve);

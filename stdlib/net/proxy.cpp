@@ -21,6 +21,8 @@
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/proxy.hpp"
+
+#include "stdlib/net/url.hpp"
 #include "stdlib/net/tcp.hpp"
 
 namespace mw::net {
@@ -89,9 +91,10 @@ bool parse_proxy_url(std::string_view url, ProxySpec& out, std::string& error) {
   while (!url.empty() && (url.back() == ' ' || url.back() == '\t')) url.remove_suffix(1);
   std::string s(url);
   if (s.find("://") == std::string::npos) s = "http://" + s;  // curl: no scheme means http
+  std::string problem = url_problem(s);
   auto r = boost::urls::parse_uri(s);
-  if (!r) {
-    error = "invalid proxy URL '" + std::string(url) + "': " + r.error().message();
+  if (!problem.empty() || !r) {
+    error = "invalid proxy URL '" + std::string(url) + "': " + (problem.empty() ? "not a valid URL" : problem);
     return false;
   }
   std::string scheme = lower(r->scheme());
@@ -142,7 +145,7 @@ std::optional<ProxySpec> read_proxy_option(lua_State* L, int opts_idx) {
     lua_pop(L, 1);
     return std::nullopt;
   }
-  if (t != LUA_TSTRING) luaL_error(L, "option 'proxy' must be a proxy URL string or false (got %s)", luaL_typename(L, -1));
+  if (t != LUA_TSTRING) option_error(L, "proxy", "a proxy URL string or false");
   {
     ProxySpec spec;
     std::string err;
@@ -483,15 +486,17 @@ static int socks5_connect_lua(lua_State* L) {
   size_t ulen = 0, plen = 0;
   const char* user = luaL_optlstring(L, 5, "", &ulen);
   const char* pass = luaL_optlstring(L, 6, "", &plen);
-  luaL_argcheck(L, !phost.empty(), 1, "proxy host must not be empty");
-  luaL_argcheck(L, !thost.empty() && thost.size() <= 255, 3, "target host must be 1..255 bytes");
-  luaL_argcheck(L, ulen <= 255, 5, "user name longer than 255 bytes");
-  luaL_argcheck(L, plen <= 255, 6, "password longer than 255 bytes");
-  opt_table(L, 7, "net.socks5.connect");
-  int64_t timeout = opt_int_field(L, 7, "timeout", -1);
-  bool local_dns = false;
-  if (get_field(L, 7, "resolve") == LUA_TSTRING) local_dns = to_sv(L, -1) == "local";
-  lua_pop(L, 1);
+  if (phost.empty()) raise(L, "EINVAL", "net.socks5.connect: proxy host must not be empty");
+  if (thost.empty() || thost.size() > 255) raise(L, "EINVAL", "net.socks5.connect: target host must be 1..255 bytes");
+  if (ulen > 255) raise(L, "EINVAL", "net.socks5.connect: user name longer than 255 bytes");
+  if (plen > 255) raise(L, "EINVAL", "net.socks5.connect: password longer than 255 bytes");
+  static const char* const known[] = {"timeout", "resolve", "nodelay", nullptr};
+  check_options(L, 7, "net.socks5.connect", known);
+  int64_t timeout = opt_timeout_field(L, 7, "timeout", kForever);
+  std::string_view resolve = opt_sv_field(L, 7, "resolve", "proxy");
+  if (resolve != "local" && resolve != "proxy")
+    raise(L, "EINVAL", "net.socks5.connect: option 'resolve' must be \"local\" or \"proxy\"");
+  bool local_dns = resolve == "local";
   bool nodelay = opt_bool_field(L, 7, "nodelay", true);
   return suspend(L, "socks5.connect", timeout, [&](const OpPtr& op) {
     ProxySpec p{local_dns ? "socks5" : "socks5h", std::string(phost), pport, std::string(user, ulen),

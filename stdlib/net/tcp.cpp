@@ -394,14 +394,14 @@ static int do_read(lua_State* L, Conn* c, ReadReq r, const char* what) {
 static int conn_read(lua_State* L) {
   Conn* c = check_open_conn(L);
   lua_Integer n = luaL_optinteger(L, 2, kDefaultReadSize);
-  luaL_argcheck(L, n > 0, 2, "size must be positive");
+  check_value(L, n > 0, 2, "size must be positive");
   return do_read(L, c, {ReadKind::some, static_cast<size_t>(n)}, "read");
 }
 
 static int conn_read_exactly(lua_State* L) {
   Conn* c = check_open_conn(L);
   lua_Integer n = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, n >= 0, 2, "size must be >= 0");
+  check_value(L, n >= 0, 2, "size must be >= 0");
   if (n == 0) {
     lua_pushliteral(L, "");
     return 1;
@@ -412,7 +412,7 @@ static int conn_read_exactly(lua_State* L) {
 static int conn_read_line(lua_State* L) {
   Conn* c = check_open_conn(L);
   lua_Integer max = luaL_optinteger(L, 2, kDefaultMaxLine);
-  luaL_argcheck(L, max > 0, 2, "max length must be positive");
+  check_value(L, max > 0, 2, "max length must be positive");
   return do_read(L, c, {ReadKind::line, static_cast<size_t>(max)}, "read_line");
 }
 
@@ -542,7 +542,7 @@ static void handshake(const OpPtr& op, std::shared_ptr<Conn> c, ssl::stream_base
 static std::shared_ptr<ssl::context> tls_context(lua_State* L, int idx, bool server, tls::Options* out,
                                                  const OpPtr& op) {
   std::string error;
-  *out = tls::read_options(L, idx);
+  *out = tls::read_options(L, idx, false);  // validated before the op started
   out->enabled = true;
   auto ctx = server ? tls::server_context(*out, error) : tls::client_context(*out, error);
   if (!ctx) op->fail("ETLS", error);
@@ -557,10 +557,13 @@ static int conn_starttls(lua_State* L) {
   if (c->is_tls()) raise(L, "EINVAL", "starttls: connection already uses TLS");
   if (c->reader_busy() || !c->write_idle()) raise(L, kBusy, "starttls: reads or writes are in progress");
   if (c->avail() > 0) raise(L, "EINVAL", "starttls: unread plaintext data is buffered");
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  static const char* const known[] = {"server", "timeout", "enabled", "verify", "ca_file", "cert_file", "key_file",
+                                      "server_name", nullptr};
+  check_options(L, 2, "starttls", known);
   bool server = opt_bool_field(L, 2, "server", false);
-  int64_t timeout = opt_int_field(L, 2, "timeout", c->timeout_ms);
+  int64_t timeout = opt_timeout_field(L, 2, "timeout", c->timeout_ms);
   lua_settop(L, 2);
+  tls::validate_options(L, 2, false);
   return suspend(L, "starttls", timeout, [&](const OpPtr& op) {
     tls::Options o;
     auto ctx = tls_context(L, 2, server, &o, op);
@@ -581,12 +584,15 @@ static int conn_starttls(lua_State* L) {
 static int tcp_connect(lua_State* L) {
   std::string_view host = check_sv(L, 1);
   uint16_t port = check_port(L, 2);
-  luaL_argcheck(L, !host.empty(), 1, "host must not be empty");
-  opt_table(L, 3, "net.tcp.connect");
-  int64_t timeout = opt_int_field(L, 3, "timeout", -1);
+  if (host.empty()) raise(L, "EINVAL", "net.tcp.connect: host must not be empty");
+  if (port == 0) raise(L, "EINVAL", "net.tcp.connect: port 0 is not a port to connect to");
+  static const char* const known[] = {"timeout", "tls", "proxy", "nodelay", nullptr};
+  check_options(L, 3, "net.tcp.connect", known);
+  int64_t timeout = opt_timeout_field(L, 3, "timeout", kForever);
   bool nodelay = opt_bool_field(L, 3, "nodelay", true);
   get_field(L, 3, "tls");  // 4: tls option value
   lua_settop(L, 4);
+  tls::validate_options(L, 4);
   return suspend(L, "connect", timeout, [&](const OpPtr& op) {
     tls::Options o;
     std::shared_ptr<ssl::context> ctx;
@@ -709,10 +715,13 @@ class Server : public std::enable_shared_from_this<Server> {
   void start_handshake(std::shared_ptr<Conn> c) {
     c->make_tls(tls_);
     ++handshaking_;
-    auto timer = std::make_shared<asio::steady_timer>(engine_.io(), std::chrono::milliseconds(handshake_timeout_ms));
-    timer->async_wait([c](const error_code& ec) {
-      if (!ec) c->close();  // a client that never finishes its handshake
-    });
+    auto timer = std::make_shared<asio::steady_timer>(engine_.io());
+    if (handshake_timeout_ms != kForever) {
+      timer->expires_after(std::chrono::milliseconds(handshake_timeout_ms));
+      timer->async_wait([c](const error_code& ec) {
+        if (!ec) c->close();  // a client that never finishes its handshake
+      });
+    }
     auto self = shared_from_this();
     c->tls().async_handshake(ssl::stream_base::server, [self, c, timer](const error_code& ec) {
       timer->cancel();
@@ -817,11 +826,14 @@ static int tcp_listen(lua_State* L) {
   std::string_view host = to_sv(L, 1);
   if (host == "localhost") host = "127.0.0.1";
   uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
-  ListenOptions lo{static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections)),
+  static const char* const known[] = {"backlog", "reuseport", "ipv6_only", "tls", "handshake_timeout", nullptr};
+  check_options(L, 3, "net.tcp.listen", known);
+  ListenOptions lo{static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections, 0, 65535)),
                    opt_bool_field(L, 3, "reuseport", false), opt_bool_field(L, 3, "ipv6_only", false),
-                   opt_int_field(L, 3, "handshake_timeout", 10000)};
+                   opt_timeout_field(L, 3, "handshake_timeout", 10000)};
   get_field(L, 3, "tls");  // 4
   lua_settop(L, 4);
+  tls::validate_options(L, 4);
   return suspend(L, "listen", -1, [&](const OpPtr& op) {
     std::shared_ptr<ssl::context> ctx;
     tls::Options o;

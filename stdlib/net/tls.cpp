@@ -15,21 +15,34 @@ std::string Options::key() const {
   return std::string(verify ? "v" : "nv") + "|" + ca_file + "|" + cert_file + "|" + key_file + "|" + server_name;
 }
 
-Options read_options(lua_State* L, int idx) {
-  Options o;
+Options read_options(lua_State* L, int idx, bool check_keys) {
   idx = lua_absindex(L, idx);
-  if (lua_isnoneornil(L, idx)) return o;
+  if (lua_isnoneornil(L, idx)) return Options{};
   if (lua_isboolean(L, idx)) {
+    Options o;
     o.enabled = lua_toboolean(L, idx);
     return o;
   }
-  if (!lua_istable(L, idx)) luaL_error(L, "option 'tls' must be a boolean or a table (got %s)", luaL_typename(L, idx));
-  o.enabled = opt_bool_field(L, idx, "enabled", true);
-  o.verify = opt_bool_field(L, idx, "verify", true);
-  o.ca_file = opt_str_field(L, idx, "ca_file");
-  o.cert_file = opt_str_field(L, idx, "cert_file");
-  o.key_file = opt_str_field(L, idx, "key_file");
-  o.server_name = opt_str_field(L, idx, "server_name");
+  if (!lua_istable(L, idx)) {
+    lua_pushvalue(L, idx);
+    option_error(L, "tls", "a boolean or a table");
+  }
+  // Everything is checked before the (string-holding) Options exists: a raise longjmps.
+  static const char* const known[] = {"enabled", "verify", "ca_file", "cert_file", "key_file", "server_name", nullptr};
+  if (check_keys) check_options(L, idx, "tls", known);
+  bool enabled = opt_bool_field(L, idx, "enabled", true);
+  bool verify = opt_bool_field(L, idx, "verify", true);
+  std::string_view ca_file = opt_sv_field(L, idx, "ca_file");
+  std::string_view cert_file = opt_sv_field(L, idx, "cert_file");
+  std::string_view key_file = opt_sv_field(L, idx, "key_file");
+  std::string_view server_name = opt_sv_field(L, idx, "server_name");
+  Options o;
+  o.enabled = enabled;
+  o.verify = verify;
+  o.ca_file = ca_file;
+  o.cert_file = cert_file;
+  o.key_file = key_file;
+  o.server_name = server_name;
   return o;
 }
 

@@ -21,8 +21,11 @@ struct Options {
   std::string key() const;  // identifies the settings (pooling, context cache)
 };
 
-// Reads the value at `idx` (nil, boolean or table) as TLS options; raises on bad fields.
-Options read_options(lua_State* L, int idx);
+// Reads the value at `idx` (nil, boolean or table) as TLS options; raises on bad fields
+// (before constructing anything). Call it, or validate_options, before C++ objects are alive.
+// `check_keys` = false for a table that also holds other options (starttls).
+Options read_options(lua_State* L, int idx, bool check_keys = true);
+inline void validate_options(lua_State* L, int idx, bool check_keys = true) { (void)read_options(L, idx, check_keys); }
 
 // Contexts are cached per settings: loading the system store costs milliseconds.
 // On failure (unreadable files, ...) returns null and sets `error`.

@@ -135,6 +135,8 @@ static int udp_bind(lua_State* L) {
   normalize_listen_args(L, "net.udp.bind", true);
   std::string_view host = to_sv(L, 1);
   auto port = static_cast<uint16_t>(lua_tointeger(L, 2));
+  static const char* const known[] = {"reuseaddr", "broadcast", "ipv6_only", nullptr};
+  check_options(L, 3, "net.udp.bind", known);
   bool reuse = opt_bool_field(L, 3, "reuseaddr", false);
   bool broadcast = opt_bool_field(L, 3, "broadcast", false);
   bool v6only = opt_bool_field(L, 3, "ipv6_only", false);
@@ -233,7 +235,7 @@ static int udp_send_connected(lua_State* L) {
 static int udp_recv(lua_State* L) {
   Udp* u = check_open(L);
   lua_Integer max = luaL_optinteger(L, 2, kMaxDatagram);
-  luaL_argcheck(L, max > 0 && max <= static_cast<lua_Integer>(kMaxDatagram), 2, "size must be 1..65536");
+  check_value(L, max > 0 && max <= static_cast<lua_Integer>(kMaxDatagram), 2, "size must be 1..65536");
   if (u->reader_busy()) raise(L, kBusy, "recv: another task is already receiving on this socket");
   bool failed = false;
   {
@@ -315,13 +317,13 @@ static int udp_set_multicast_loop(lua_State* L) {
 
 static int udp_set_multicast_ttl(lua_State* L) {
   lua_Integer ttl = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, ttl >= 0 && ttl <= 255, 2, "ttl must be 0..255");
+  check_value(L, ttl >= 0 && ttl <= 255, 2, "ttl must be 0..255");
   return set_opt(L, asio::ip::multicast::hops(static_cast<int>(ttl)), "set_multicast_ttl");
 }
 
 static int udp_set_ttl(lua_State* L) {
   lua_Integer ttl = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, ttl >= 1 && ttl <= 255, 2, "ttl must be 1..255");
+  check_value(L, ttl >= 1 && ttl <= 255, 2, "ttl must be 1..255");
   return set_opt(L, asio::ip::unicast::hops(static_cast<int>(ttl)), "set_ttl");
 }
 
@@ -334,18 +336,18 @@ static bool parse_addr(lua_State* L, int idx, asio::ip::address& out) {
 static int udp_set_multicast_interface(lua_State* L) {
   check_open(L);
   asio::ip::address a;
-  if (!parse_addr(L, 2, a)) luaL_argerror(L, 2, "an interface IP address is expected");
+  if (!parse_addr(L, 2, a)) value_error(L, 2, "an interface IP address is expected");
   if (a.is_v4()) return set_opt(L, asio::ip::multicast::outbound_interface(a.to_v4()), "set_multicast_interface");
-  luaL_argerror(L, 2, "IPv6 interfaces are given by index: use an IPv4 address or the default");
+  value_error(L, 2, "IPv6 interfaces are given by index: use an IPv4 address or the default");
   return 0;
 }
 
 static int membership(lua_State* L, bool join) {
   check_open(L);
   asio::ip::address group, iface;
-  if (!parse_addr(L, 2, group) || !group.is_multicast()) luaL_argerror(L, 2, "a multicast group address is expected");
+  if (!parse_addr(L, 2, group) || !group.is_multicast()) value_error(L, 2, "a multicast group address is expected");
   bool has_iface = !lua_isnoneornil(L, 3);
-  if (has_iface && !parse_addr(L, 3, iface)) luaL_argerror(L, 3, "an interface IP address is expected");
+  if (has_iface && !parse_addr(L, 3, iface)) value_error(L, 3, "an interface IP address is expected");
   const char* what = join ? "join_multicast" : "leave_multicast";
   if (group.is_v4()) {
     auto i4 = has_iface && iface.is_v4() ? iface.to_v4() : asio::ip::address_v4::any();

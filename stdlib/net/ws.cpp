@@ -29,6 +29,7 @@
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/tls.hpp"
+#include "stdlib/net/url.hpp"
 
 namespace mw::net {
 namespace {  // internal names (tcp.cpp has its own Conn and Server)
@@ -715,9 +716,9 @@ static int ws_close(lua_State* L) {
   Conn* c = check_ws(L);
   lua_Integer code = luaL_optinteger(L, 2, 1000);
   std::string_view reason = lua_isnoneornil(L, 3) ? std::string_view{} : check_sv(L, 3);
-  luaL_argcheck(L, code == 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code != 1004 && code != 1005 && code != 1006),
+  check_value(L, code == 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code != 1004 && code != 1005 && code != 1006),
                 2, "invalid close code");
-  luaL_argcheck(L, reason.size() <= 123, 3, "close reason must be at most 123 bytes");
+  check_value(L, reason.size() <= 123, 3, "close reason must be at most 123 bytes");
   if (c->finished()) {
     lua_pushboolean(L, 1);
     return 1;
@@ -817,36 +818,45 @@ static int ws_index(lua_State* L) {
 
 // --- option helpers ------------------------------------------------------------------------
 
+// A string or a list of strings; checked before the vector exists (a raise longjmps).
 static std::vector<std::string> read_string_list(lua_State* L, int opts, const char* key) {
-  std::vector<std::string> out;
   int t = get_field(L, opts, key);
+  if (t == LUA_TTABLE) {
+    lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n; ++i) {
+      if (lua_rawgeti(L, -1, i) != LUA_TSTRING) option_error(L, key, "a list of strings");
+      lua_pop(L, 1);
+    }
+  } else if (t != LUA_TSTRING && t != LUA_TNIL) {
+    option_error(L, key, "a string or a list of strings");
+  }
+  std::vector<std::string> out;
   if (t == LUA_TSTRING) {
     out.emplace_back(to_sv(L, -1));
   } else if (t == LUA_TTABLE) {
     lua_Integer n = luaL_len(L, -1);
     for (lua_Integer i = 1; i <= n; ++i) {
-      if (lua_rawgeti(L, -1, i) != LUA_TSTRING) luaL_error(L, "option '%s' must be a list of strings", key);
+      lua_rawgeti(L, -1, i);
       out.emplace_back(to_sv(L, -1));
       lua_pop(L, 1);
     }
-  } else if (t != LUA_TNIL) {
-    luaL_error(L, "option '%s' must be a list of strings (got %s)", key, luaL_typename(L, -1));
   }
   lua_pop(L, 1);
   return out;
 }
 
 static size_t opt_size(lua_State* L, int opts, const char* key, size_t def) {
-  lua_Integer v = opt_int_field(L, opts, key, static_cast<lua_Integer>(def));
-  if (v <= 0) luaL_error(L, "option '%s' must be a positive number", key);
-  return static_cast<size_t>(v);
+  return static_cast<size_t>(opt_int_field(L, opts, key, static_cast<lua_Integer>(def), 1));
 }
+
+// Options every connection has, client or server side.
+#define MW_WS_SETTINGS "max_message", "max_queue", "close_timeout", "ping_interval", "compression"
 
 static void read_settings(lua_State* L, int opts, Settings& s) {
   s.max_message = opt_size(L, opts, "max_message", kDefaultMaxMessage);
   s.max_queue = opt_size(L, opts, "max_queue", kDefaultMaxQueue);
-  s.close_timeout_ms = opt_int_field(L, opts, "close_timeout", kDefaultCloseTimeout);
-  s.ping_interval_ms = opt_int_field(L, opts, "ping_interval", -1);
+  s.close_timeout_ms = opt_timeout_field(L, opts, "close_timeout", kDefaultCloseTimeout);
+  s.ping_interval_ms = opt_timeout_field(L, opts, "ping_interval", kForever);
   s.compression = opt_bool_field(L, opts, "compression", false);
 }
 
@@ -884,31 +894,26 @@ static int spec_gc(lua_State* L) { return gc_object<ConnectSpec>(L, kSpecType); 
 
 static ConnectSpec* parse_connect(lua_State* L) {
   std::string_view url = check_sv(L, 1);
-  opt_table(L, 2, "net.ws.connect");
+  static const char* const known[] = {"headers", "timeout", "protocols", "origin", "tls", "proxy", MW_WS_SETTINGS,
+                                      nullptr};
+  check_options(L, 2, "net.ws.connect", known);
   auto* spec = new_object<ConnectSpec>(L, kSpecType, 0);  // at index 3
-  auto r = boost::urls::parse_uri(url);
-  if (!r) raisef(L, "EINVAL", "net.ws.connect: invalid URL '%s'", std::string(url).c_str());
-  auto u = *r;
-  std::string scheme = lower(u.scheme());
-  if (scheme == "ws" || scheme == "http")
-    spec->secure = false;
-  else if (scheme == "wss" || scheme == "https")
-    spec->secure = true;
-  else
-    raisef(L, "EINVAL", "net.ws.connect: unsupported scheme '%s' (use ws:// or wss://)", scheme.c_str());
-  if (u.host_type() == boost::urls::host_type::ipv6)
-    spec->host = u.host_ipv6_address().to_string();
-  else
-    spec->host = u.host();
-  if (spec->host.empty()) raise(L, "EINVAL", "net.ws.connect: URL has no host");
-  uint16_t def_port = spec->secure ? 443 : 80;
-  spec->port = u.has_port() ? u.port_number() : def_port;
-  if (u.has_port() && spec->port == 0) raise(L, "EINVAL", "net.ws.connect: invalid port");
-  std::string hh = u.host_type() == boost::urls::host_type::ipv6 ? "[" + spec->host + "]" : spec->host;
-  if (spec->port != def_port) hh += ":" + std::to_string(spec->port);
-  spec->host_header = hh;
-  spec->target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
-  if (u.has_query()) spec->target += "?" + std::string(u.encoded_query());
+  bool parsed;
+  {  // C++ objects in their own scope: nothing may be alive when the error is raised
+    UrlTarget t;
+    std::string err;
+    parsed = parse_ws_url(url, t, err);
+    if (parsed) {
+      spec->secure = t.secure;
+      spec->host = std::move(t.host);
+      spec->port = t.port;
+      spec->host_header = std::move(t.host_header);
+      spec->target = std::move(t.target);
+    } else {
+      push_sv(L, err);
+    }
+  }
+  if (!parsed) raisef(L, "EINVAL", "net.ws.connect: %s", lua_tostring(L, -1));
   spec->url = std::string(url);
 
   // options
@@ -917,12 +922,12 @@ static ConnectSpec* parse_connect(lua_State* L) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
       if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
-        luaL_error(L, "option 'headers' must map header names to strings");
+        raise(L, "EINVAL", "option 'headers' must map header names to strings");
       spec->headers.emplace_back(std::string(to_sv(L, -2)), std::string(to_sv(L, -1)));
       lua_pop(L, 1);
     }
   } else if (t != LUA_TNIL) {
-    luaL_error(L, "option 'headers' must be a table (got %s)", luaL_typename(L, -1));
+    option_error(L, "headers", "a table");
   }
   lua_pop(L, 1);
   spec->protocols = read_string_list(L, 2, "protocols");
@@ -999,8 +1004,8 @@ static void client_handshake(const OpPtr& op, std::shared_ptr<Conn> c, Ws& ws, s
 // net.ws.connect(url[, opts])
 static int ws_connect(lua_State* L) {
   lua_settop(L, 2);
+  int64_t timeout = opt_timeout_field(L, 2, "timeout", kForever);
   parse_connect(L);  // index 3: the spec userdata
-  int64_t timeout = opt_int_field(L, 2, "timeout", -1);
   return suspend(L, "connect", timeout, [&](const OpPtr& op) {
     auto* raw = static_cast<ConnectSpec*>(lua_touserdata(L, 3));
     auto spec = std::make_shared<ConnectSpec>(std::move(*raw));
@@ -1241,10 +1246,13 @@ class Server : public std::enable_shared_from_this<Server> {
     ++handshaking_;
     auto hs = std::make_shared<Handshake>();
     hs->parser.header_limit(16 * 1024);
-    hs->timer = std::make_unique<asio::steady_timer>(engine_.io(), std::chrono::milliseconds(opts_.handshake_timeout_ms));
-    hs->timer->async_wait([c](const error_code& ec) {
-      if (!ec) c->abort();  // a client that never finishes its handshake
-    });
+    hs->timer = std::make_unique<asio::steady_timer>(engine_.io());
+    if (opts_.handshake_timeout_ms != kForever) {
+      hs->timer->expires_after(std::chrono::milliseconds(opts_.handshake_timeout_ms));
+      hs->timer->async_wait([c](const error_code& ec) {
+        if (!ec) c->abort();  // a client that never finishes its handshake
+      });
+    }
     auto self = shared_from_this();
     if (opts_.ctx) {
       c->tls->next_layer().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
@@ -1485,7 +1493,7 @@ static int server_broadcast(lua_State* L) {
   Server* s = check_server(L);
   std::string_view data = check_sv(L, 2);
   Kind kind = check_kind(L, 3, kText);
-  if (kind > kBinary) luaL_argerror(L, 3, "broadcast type must be 'text' or 'binary'");
+  if (kind > kBinary) value_error(L, 3, "broadcast type must be 'text' or 'binary'");
   lua_Integer n = 0;
   {
     auto shared = std::make_shared<const std::string>(data);
@@ -1538,6 +1546,9 @@ static int server_tostring(lua_State* L) {
 // net.ws.listen([host,] port[, opts])
 static int ws_listen(lua_State* L) {
   normalize_listen_args(L, "net.ws.listen");
+  static const char* const known[] = {"protocols", "origins", "handshake_timeout", "max_connections", "backlog", "tls",
+                                      MW_WS_SETTINGS, nullptr};
+  check_options(L, 3, "net.ws.listen", known);
   uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
   auto* spec = new_object<ListenSpec>(L, kListenSpecType, 0);  // 4
   spec->host = std::string(to_sv(L, 1));
@@ -1557,21 +1568,22 @@ static int ws_listen(lua_State* L) {
     }
   }
   read_settings(L, 3, o.settings);
-  o.handshake_timeout_ms = opt_int_field(L, 3, "handshake_timeout", 10000);
-  lua_Integer maxc = opt_int_field(L, 3, "max_connections", 0);
-  if (maxc < 0) luaL_error(L, "option 'max_connections' must be >= 0");
-  o.max_connections = static_cast<size_t>(maxc);
-  o.backlog = static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections));
+  o.handshake_timeout_ms = opt_timeout_field(L, 3, "handshake_timeout", 10000);
+  o.max_connections = static_cast<size_t>(opt_int_field(L, 3, "max_connections", 0, 0));
+  o.backlog = static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections, 0, 65535));
   get_field(L, 3, "tls");  // 5
+  tls::validate_options(L, 5);
   if (!lua_isnil(L, 5) && !(lua_isboolean(L, 5) && !lua_toboolean(L, 5))) {
-    tls::Options to = tls::read_options(L, 5);
-    to.enabled = true;
-    std::string error;
-    o.ctx = tls::server_context(to, error);
-    if (!o.ctx) {
-      push_sv(L, error);
-      raise(L, "ETLS", to_sv(L, -1));
+    bool ok;
+    {  // C++ objects in their own scope: nothing may be alive when the error is raised
+      tls::Options to = tls::read_options(L, 5);
+      to.enabled = true;
+      std::string error;
+      o.ctx = tls::server_context(to, error);
+      ok = o.ctx != nullptr;
+      if (!ok) push_sv(L, error);
     }
+    if (!ok) raise(L, "ETLS", to_sv(L, -1));
   }
   lua_settop(L, 4);
   return suspend(L, "listen", -1, [&](const OpPtr& op) {

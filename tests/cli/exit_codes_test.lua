@@ -222,3 +222,174 @@ test("a second SIGINT exits at once when the first did not end the script", func
   h:signal("INT")
   test.eq(h:wait(10), "exit 130")
 end)
+
+-- Unhandled task failures (docs/errors.md: a failure is uncaught if no join has collected it
+-- by the time the task that was running when it failed yields or ends) ---------------------
+
+test("a task failing before its first suspension, joined in the same turn: no report, exit 0", function()
+  local dir = script([[
+local t = task.spawn(function(x) return x.field end, nil)
+local ok, err = pcall(t.join, t)
+print(ok, (tostring(err):gsub("^.-: ", "")))
+]])
+  local r = run({ "script.lua" }, { cwd = dir })
+  test.eq(r.code, 0, r.err)
+  test.eq(r.err, "")
+  test.eq(r.out, "false\tattempt to index a nil value (local 'x')\n")
+end)
+
+test("a failure nobody joined before the spawner yielded is reported, and a later join still gets it", function()
+  local dir = script([[
+local t = task.spawn(function() error("early boom") end)
+task.sleep(0.01)
+local ok, err = pcall(t.join, t)
+print(ok, tostring(err):match("early boom"))
+]])
+  local r = run({ "script.lua" }, { cwd = dir })
+  test.eq(r.code, 1)
+  test.eq(r.out, "false\tearly boom\n")
+  test.matches(r.err, "^moonwire: task 2 failed: script%.lua:1: early boom\n")
+  test.matches(r.err, "stack traceback:")
+end)
+
+test("a task failure right before os.exit is still reported", function()
+  local dir = script('task.spawn(function() error("last words") end)\nos.exit(0)\n')
+  local r = run({ "script.lua" }, { cwd = dir })
+  test.eq(r.code, 0)
+  test.matches(r.err, "last words")
+end)
+
+test("uncaught error tables print their message and code, never 'table: 0x'", function()
+  local cases = {
+    { 'error({ code = "EMINE", message = "custom failure" })', "custom failure %[EMINE%]" },
+    { 'error({ code = "ONLYCODE" })', "%[ONLYCODE%]" },
+    { 'error(setmetatable({}, { __tostring = function() return "printed by tostring" end }))', "printed by tostring" },
+    { "error({ 1, 2, 3 })", "%(error object is a table value without 'message' or 'code'%)" },
+    { "error(true)", "%(error object is a boolean value%)" },
+    { 'local ok, e = pcall(net.tcp.connect, "127.0.0.1", 1) error(e)', "Connection refused %[ECONNREFUSED%]" },
+  }
+  for _, c in ipairs(cases) do
+    for _, wrap in ipairs({ "%s", "task.spawn(function() %s end)" }) do
+      local src = wrap:format(c[1])
+      local r = run({ "-e", src })
+      test.eq(r.code, 1, src)
+      test.matches(r.err, c[2], src)
+      test.ok(not r.err:find("table: 0x"), r.err)
+    end
+  end
+end)
+
+-- Deadlocks -----------------------------------------------------------------------------------
+
+test("the main task waiting on a channel nothing can send to: deadlock report, exit 1", function()
+  local dir = script('local ch = task.channel()\nprint("before")\nch:recv()\nprint("after")\n')
+  local r = run({ "script.lua" }, { cwd = dir, timeout = 10 })
+  test.eq(r.code, 1)
+  test.eq(r.out, "before\n")
+  test.matches(r.err, "^moonwire: deadlock: the main task waits")
+  test.matches(r.err, "main task waits in 'channel recv' at script%.lua:3")
+end)
+
+test("a deadlock lists every waiting task with where it waits", function()
+  local dir = script([[
+local a, b = task.channel(), task.channel()
+local t = task.spawn(function() a:recv() end)
+t:join()
+]])
+  local r = run({ "script.lua" }, { cwd = dir, timeout = 10 })
+  test.eq(r.code, 1)
+  test.matches(r.err, "main task waits in 'join' at script%.lua:3")
+  test.matches(r.err, "task 2 waits in 'channel recv' at script%.lua:2")
+end)
+
+test("waiting on a connection nobody references is not a deadlock until collected", function()
+  -- The reader's socket is kept alive by the pending read: a peer that writes later wakes it.
+  local dir = script([[
+local s = net.tcp.listen(0)
+task.spawn(function()
+  local c = net.tcp.connect("127.0.0.1", s.port)
+  task.sleep(0.05)
+  c:write("late\n")
+  c:close()
+end)
+local conn = s:accept()
+s:close()
+print(conn:read_line())
+]])
+  local r = run({ "script.lua" }, { cwd = dir, timeout = 10 })
+  test.eq(r.code, 0, r.err)
+  test.eq(r.out, "late\n")
+end)
+
+test("a spawned task left waiting after the main chunk ended is not a deadlock (exit 0)", function()
+  local r = run({ "-e", "local ch = task.channel() task.spawn(function() ch:recv() end) print('main done')" })
+  test.eq(r.code, 0, r.err)
+  test.eq(r.out, "main done\n")
+  test.eq(r.err, "")
+end)
+
+-- Shutdown with timers and servers -----------------------------------------------------------
+
+for _, case in ipairs({ { "TERM", 143 }, { "INT", 130 } }) do
+  local sig, code = case[1], case[2]
+
+  test("SIG" .. sig .. " with a pending setInterval and setTimeout: one signal ends it, no timer fires after", function()
+    local dir = script([[
+setInterval(function() end, 50)
+setTimeout(function() print("timeout fired") end, 1500)
+print("ready")
+io.stdout:flush()
+]])
+    local h = cli.start({ dir .. "/script.lua" })
+    assert(h:wait_output("ready"), h:err())
+    h:signal(sig)
+    test.eq(h:wait(10), "exit " .. code, h:err())
+    task.sleep(1.6)  -- past the timeout's due time: it must not have fired before the exit
+    test.ok(not h:out():find("timeout fired"), h:out())
+    test.eq(h:err(), "")
+  end)
+
+  test("SIG" .. sig .. " on the README's echo server: no error report, exit " .. code, function()
+    local dir = script([[
+local server = net.tcp.listen("127.0.0.1", 0)
+print("ready " .. server.port)
+io.stdout:flush()
+while true do
+  local conn = server:accept()
+  task.spawn(function()
+    while true do
+      local line = conn:read_line()
+      if not line then break end
+      conn:write(line:upper() .. "\n")
+    end
+    conn:close()
+  end)
+end
+]])
+    local h = cli.start({ dir .. "/script.lua" })
+    assert(h:wait_output("ready"), h:err())
+    local port = tonumber(h:out():match("ready (%d+)"))
+    local c = net.tcp.connect("127.0.0.1", port)
+    c:write("hi\n")
+    test.eq(c:read_line(), "HI")
+    h:signal(sig)
+    test.eq(h:wait(10), "exit " .. code, h:err())
+    test.eq(h:err(), "", "a task stopped by the shutdown is not an error")
+    c:close()
+  end)
+end
+
+test("a real error during shutdown is still reported", function()
+  local dir = script([[
+local server = net.tcp.listen("127.0.0.1", 0)
+print("ready")
+io.stdout:flush()
+local ok, err = pcall(server.accept, server)
+error("cleanup failed after " .. tostring(err.code))
+]])
+  local h = cli.start({ dir .. "/script.lua" })
+  assert(h:wait_output("ready"), h:err())
+  h:signal("TERM")
+  test.eq(h:wait(10), "exit 143", h:err())
+  test.matches(h:err(), "cleanup failed after closed")
+end)

@@ -53,6 +53,22 @@ enum ResumeMode : lua_KContext { kResume = 0, kWrap = 1 };
 
 static int resume_k(lua_State* L, int status, lua_KContext ctx);
 
+// As Lua's coroutine.wrap: close the dead coroutine's pending to-be-closed variables first.
+// The reset leaves on co only the error to propagate (a __close handler's error replaces the
+// original), so a later call finds the coroutine dead. A refused resume (e.g. "C stack
+// overflow") leaves co as it was: then there is nothing to close.
+static int raise_wrap_error(lua_State* L, lua_State* co) {
+  int co_status = lua_status(co);
+  if (co_status != LUA_OK && co_status != LUA_YIELD) co_status = lua_resetthread(co);
+  lua_xmove(co, L, 1);
+  if (co_status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {  // add position, as wrap does
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
 // Runs `co` (narg arguments already moved onto it). An I/O suspension inside `co` suspends L
 // too (propagated with the sentinel); resume_k continues when the I/O completes.
 static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode) {
@@ -81,14 +97,7 @@ static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode)
     lua_xmove(co, L, 1);
     return 2;
   }
-  lua_xmove(co, L, 1);
-  if (lua_type(L, -1) == LUA_TSTRING) {  // add position information, as coroutine.wrap does
-    luaL_where(L, 1);
-    lua_insert(L, -2);
-    lua_concat(L, 2);
-  }
-  lua_resetthread(co);
-  return lua_error(L);
+  return raise_wrap_error(L, co);
 }
 
 static int resume_k(lua_State* L, int status, lua_KContext ctx) {
@@ -179,6 +188,17 @@ static int co_isyieldable(lua_State* L) {
   return 1;
 }
 
+// A task's own thread is what the main thread is in plain Lua: there is no resumer to yield
+// to, so Lua's own error applies (task.yield() is the way to give other tasks a turn).
+// Anything else is the standard yield.
+static int user_yield(lua_State* L) {
+  if (is_task_root(L)) {
+    lua_pushliteral(L, "attempt to yield from outside a coroutine");
+    return lua_error(L);
+  }
+  return lua_yield(L, lua_gettop(L));
+}
+
 static int co_running(lua_State* L) {
   int ismain = lua_pushthread(L);
   lua_pushboolean(L, ismain || is_task_root(L));
@@ -202,6 +222,7 @@ void open_coroutine(lua_State* L) {
                             {"status", co_status},
                             {"isyieldable", co_isyieldable},
                             {"running", co_running},
+                            {"yield", user_yield},
                             {nullptr, nullptr}};
   luaL_setfuncs(L, funcs, 0);
   lua_getfield(L, -1, "close");

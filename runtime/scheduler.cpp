@@ -75,7 +75,7 @@ void Scheduler::resume(Task* t) {
     if (io) {
       if (t->status == TaskStatus::running) t->status = TaskStatus::waiting;  // (ready: already posted)
     } else {
-      post_wake(t);  // a plain coroutine.yield at the top of a task: give others a turn
+      post_wake(t);  // a C module's lua_yield at the top of a task (coroutine.yield raises there)
     }
     return;
   }

@@ -110,9 +110,19 @@ test("I/O where Lua cannot yield names the call", function()
   assert(ok, tostring(err))
 end)
 
-test("plain coroutine.yield at the top of a task gives other tasks a turn", function()
+test("coroutine.yield at the top of a task raises, as in Lua's main thread", function()
+  local t = task.spawn(function() return pcall(coroutine.yield, 1) end)
+  test.eq({ t:join() }, { false, "attempt to yield from outside a coroutine" })
+  test.eq({ pcall(coroutine.yield) }, { false, "attempt to yield from outside a coroutine" })
+  -- inside a user coroutine it is the ordinary yield
+  local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
+  test.eq(co(1), 2)
+  test.eq(co(5), 10)
+end)
+
+test("task.yield gives other tasks a turn", function()
   local log = {}
-  local t = task.spawn(function() log[#log + 1] = 1; coroutine.yield(); log[#log + 1] = 3 end)
+  local t = task.spawn(function() log[#log + 1] = 1; task.yield(); log[#log + 1] = 3 end)
   log[#log + 1] = 2
   t:join()
   test.eq(log, { 1, 2, 3 })

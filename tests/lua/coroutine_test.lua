@@ -120,6 +120,31 @@ test("coroutine.yield at the top of a task raises, as in Lua's main thread", fun
   test.eq(co(5), 10)
 end)
 
+test("a wrap coroutine that errors: a raising __close replaces the error; then it is dead", function()
+  local closed = false
+  local co = coroutine.wrap(function()
+    local _ <close> = setmetatable({}, { __close = function() closed = true; error("from close", 0) end })
+    error("original", 0)
+  end)
+  test.eq({ pcall(co) }, { false, "from close" })
+  test.eq(closed, true)
+  local ok, err = pcall(co)
+  test.eq(ok, false)
+  test.matches(err, "cannot resume dead coroutine$")
+end)
+
+test("a wrap coroutine that errors with a non-string after a quiet __close stays dead", function()
+  local co
+  co = coroutine.wrap(function()
+    local _ <close> = setmetatable({}, { __close = function() return pcall(co) end })
+    error(111)
+  end)
+  test.eq({ pcall(co) }, { false, 111 })
+  local ok, err = pcall(co)
+  test.eq(ok, false)
+  test.matches(err, "cannot resume dead coroutine$")
+end)
+
 test("task.yield gives other tasks a turn", function()
   local log = {}
   local t = task.spawn(function() log[#log + 1] = 1; task.yield(); log[#log + 1] = 3 end)
@@ -146,4 +171,14 @@ test("require of a module whose top level does I/O", function()
   os.execute("rm -rf " .. dir)
   local ok, err = pcall(require, "no_such_module_xyz")
   assert(not ok and err:find("module 'no_such_module_xyz' not found"))
+end)
+
+test("module not found: the same lines as stock Lua, none about embedded modules", function()
+  local path, cpath = package.path, package.cpath
+  package.path, package.cpath = "?.lua;?/?", "?.so;?/init"
+  local ok, err = pcall(require, "XXX")
+  package.path, package.cpath = path, cpath
+  test.eq(ok, false)
+  test.eq(err, "module 'XXX' not found:\n\tno field package.preload['XXX']\n\tno file 'XXX.lua'\n" ..
+    "\tno file 'XXX/XXX'\n\tno file 'XXX.so'\n\tno file 'XXX/init'")
 end)

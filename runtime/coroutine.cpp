@@ -30,10 +30,16 @@ static lua_State* check_co(lua_State* L, int idx) {
   return co;
 }
 
+// A task's own thread is what the main thread is in plain Lua: never resumed, closed or yielded
+// by coroutine.* (the scheduler resumes it). `L` is any thread of the same state.
+static bool is_task_thread(lua_State* L, lua_State* co) {
+  return Engine::of(L).scheduler().task_of(co) != nullptr;
+}
+
 // Checks `co` may be resumed by L; on failure pushes an error message and returns false.
 static bool can_resume(lua_State* L, lua_State* co) {
   const char* why = nullptr;
-  if (co == L)
+  if (co == L || is_task_thread(L, co))
     why = "cannot resume non-suspended coroutine";
   else if (g_frozen.count(co))
     why = "cannot resume non-suspended coroutine (it is waiting for I/O)";
@@ -146,17 +152,12 @@ static int co_wrap(lua_State* L) {
   return 1;
 }
 
-static bool is_task_root(lua_State* L) {
-  Task* t = Engine::of(L).scheduler().current();
-  return t && t->thread == L;
-}
-
 static int co_status(lua_State* L) {
   lua_State* co = check_co(L, 1);
   const char* s;
   if (L == co)
     s = "running";
-  else if (g_frozen.count(co) || g_parent.count(co))
+  else if (g_frozen.count(co) || g_parent.count(co) || is_task_thread(L, co))
     s = "normal";
   else {
     switch (lua_status(co)) {
@@ -181,18 +182,16 @@ static int co_status(lua_State* L) {
   return 1;
 }
 
-// A task's own thread behaves like the main thread of plain Lua.
 static int co_isyieldable(lua_State* L) {
   lua_State* co = lua_isnone(L, 1) ? L : check_co(L, 1);
-  lua_pushboolean(L, lua_isyieldable(co) && !is_task_root(co));
+  lua_pushboolean(L, lua_isyieldable(co) && !is_task_thread(L, co));
   return 1;
 }
 
-// A task's own thread is what the main thread is in plain Lua: there is no resumer to yield
-// to, so Lua's own error applies (task.yield() is the way to give other tasks a turn).
-// Anything else is the standard yield.
+// At the top of a task there is no resumer to yield to, so Lua's own main-thread error applies
+// (task.yield() is the way to give other tasks a turn). Anything else is the standard yield.
 static int user_yield(lua_State* L) {
-  if (is_task_root(L)) {
+  if (is_task_thread(L, L)) {
     lua_pushliteral(L, "attempt to yield from outside a coroutine");
     return lua_error(L);
   }
@@ -201,13 +200,14 @@ static int user_yield(lua_State* L) {
 
 static int co_running(lua_State* L) {
   int ismain = lua_pushthread(L);
-  lua_pushboolean(L, ismain || is_task_root(L));
+  lua_pushboolean(L, ismain || is_task_thread(L, L));
   return 2;
 }
 
 static int co_close(lua_State* L) {
   lua_State* co = check_co(L, 1);
-  if (g_frozen.count(co) || g_parent.count(co)) return luaL_error(L, "cannot close a normal coroutine");
+  if (g_frozen.count(co) || g_parent.count(co) || (co != L && is_task_thread(L, co)))
+    return luaL_error(L, "cannot close a normal coroutine");
   // Defer to the standard implementation for everything else.
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);

@@ -39,7 +39,7 @@ Task* Scheduler::create(lua_State* L, int nargs) {
   t->nargs = nargs;
   lua_pushvalue(L, -1);
   t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
-  live_.insert(t);
+  live_.emplace(T, t);
   return t;
 }
 
@@ -106,7 +106,7 @@ void Scheduler::finish(Task* t, int status, int nres) {
     lua_resetthread(T);  // runs pending __close handlers
     lua_settop(T, 0);
   }
-  live_.erase(t);
+  forget(t);
   if (live_.empty()) engine_.notify_idle();
   auto joiners = std::move(t->joiners);
   int results = t->results;
@@ -160,12 +160,22 @@ bool Scheduler::cancel(Task* t) {
 }
 
 void Scheduler::cancel_all() {
-  std::vector<Task*> tasks(live_.begin(), live_.end());
-  for (Task* t : tasks)
-    if (live_.count(t)) cancel(t);
+  // By thread, not Task*: a cancel runs Lua, which may finish (and collect) other tasks.
+  std::vector<lua_State*> threads;
+  for (auto& [thread, t] : live_) threads.push_back(thread);
+  for (lua_State* thread : threads)
+    if (Task* t = task_of(thread)) cancel(t);
 }
 
-void Scheduler::forget(Task* t) { live_.erase(t); }
+void Scheduler::forget(Task* t) {
+  auto it = live_.find(t->thread);
+  if (it != live_.end() && it->second == t) live_.erase(it);
+}
+
+Task* Scheduler::task_of(lua_State* thread) const {
+  auto it = live_.find(thread);
+  return it == live_.end() ? nullptr : it->second;
+}
 
 }  // namespace mw
 

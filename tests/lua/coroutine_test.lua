@@ -145,6 +145,17 @@ test("a wrap coroutine that errors with a non-string after a quiet __close stays
   test.matches(err, "cannot resume dead coroutine$")
 end)
 
+test("another task's thread is a main thread: not resumable, closable or yieldable", function()
+  local th
+  local t = task.spawn(function() th = coroutine.running(); task.sleep(0.02); return "slept" end)
+  test.eq(coroutine.status(th), "normal")
+  test.eq(coroutine.isyieldable(th), false)
+  test.eq({ coroutine.resume(th, "x") }, { false, "cannot resume non-suspended coroutine" })
+  test.raises(function() coroutine.close(th) end, "cannot close a normal coroutine")
+  test.eq({ t:join() }, { "slept" })
+  test.eq(coroutine.status(th), "dead")
+end)
+
 test("task.yield gives other tasks a turn", function()
   local log = {}
   local t = task.spawn(function() log[#log + 1] = 1; task.yield(); log[#log + 1] = 3 end)

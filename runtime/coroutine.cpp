@@ -89,9 +89,12 @@ static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode)
     return lua_yieldk(L, 1, mode, resume_k);
   }
   if (status == LUA_OK || status == LUA_YIELD) {
-    if (!lua_checkstack(L, nres + 1)) {
+    if (!lua_checkstack(L, nres + 1)) {  // as Lua: resume returns the error, wrap raises it
       lua_pop(co, nres);
-      return luaL_error(L, "too many results to resume");
+      if (mode == kWrap) return luaL_error(L, "too many results to resume");
+      lua_pushboolean(L, 0);
+      lua_pushliteral(L, "too many results to resume");
+      return 2;
     }
     if (mode == kResume) lua_pushboolean(L, 1);
     lua_xmove(co, L, nres);

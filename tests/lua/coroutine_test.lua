@@ -156,6 +156,17 @@ test("another task's thread is a main thread: not resumable, closable or yieldab
   test.eq(coroutine.status(th), "dead")
 end)
 
+test("too many results: resume returns the error, as in Lua", function()
+  local co = coroutine.create(function() return table.unpack({}, 1, 995000) end)
+  -- the resumer's own stack must be deep enough that the results cannot fit on it
+  local function deep(n)
+    if n == 0 then return coroutine.resume(co) end
+    local r = { deep(n - 1) }
+    return r[1], r[2]
+  end
+  test.eq({ deep(3000) }, { false, "too many results to resume" })
+end)
+
 test("task.yield gives other tasks a turn", function()
   local log = {}
   local t = task.spawn(function() log[#log + 1] = 1; task.yield(); log[#log + 1] = 3 end)

@@ -30,10 +30,16 @@ static lua_State* check_co(lua_State* L, int idx) {
   return co;
 }
 
+// A task's own thread is what the main thread is in plain Lua: never resumed, closed or yielded
+// by coroutine.* (the scheduler resumes it). `L` is any thread of the same state.
+static bool is_task_thread(lua_State* L, lua_State* co) {
+  return Engine::of(L).scheduler().task_of(co) != nullptr;
+}
+
 // Checks `co` may be resumed by L; on failure pushes an error message and returns false.
 static bool can_resume(lua_State* L, lua_State* co) {
   const char* why = nullptr;
-  if (co == L)
+  if (co == L || is_task_thread(L, co))
     why = "cannot resume non-suspended coroutine";
   else if (g_frozen.count(co))
     why = "cannot resume non-suspended coroutine (it is waiting for I/O)";
@@ -53,6 +59,22 @@ enum ResumeMode : lua_KContext { kResume = 0, kWrap = 1 };
 
 static int resume_k(lua_State* L, int status, lua_KContext ctx);
 
+// As Lua's coroutine.wrap: close the dead coroutine's pending to-be-closed variables first.
+// The reset leaves on co only the error to propagate (a __close handler's error replaces the
+// original), so a later call finds the coroutine dead. A refused resume (e.g. "C stack
+// overflow") leaves co as it was: then there is nothing to close.
+static int raise_wrap_error(lua_State* L, lua_State* co) {
+  int co_status = lua_status(co);
+  if (co_status != LUA_OK && co_status != LUA_YIELD) co_status = lua_resetthread(co);
+  lua_xmove(co, L, 1);
+  if (co_status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {  // add position, as wrap does
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
 // Runs `co` (narg arguments already moved onto it). An I/O suspension inside `co` suspends L
 // too (propagated with the sentinel); resume_k continues when the I/O completes.
 static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode) {
@@ -67,9 +89,12 @@ static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode)
     return lua_yieldk(L, 1, mode, resume_k);
   }
   if (status == LUA_OK || status == LUA_YIELD) {
-    if (!lua_checkstack(L, nres + 1)) {
+    if (!lua_checkstack(L, nres + 1)) {  // as Lua: resume returns the error, wrap raises it
       lua_pop(co, nres);
-      return luaL_error(L, "too many results to resume");
+      if (mode == kWrap) return luaL_error(L, "too many results to resume");
+      lua_pushboolean(L, 0);
+      lua_pushliteral(L, "too many results to resume");
+      return 2;
     }
     if (mode == kResume) lua_pushboolean(L, 1);
     lua_xmove(co, L, nres);
@@ -81,14 +106,7 @@ static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode)
     lua_xmove(co, L, 1);
     return 2;
   }
-  lua_xmove(co, L, 1);
-  if (lua_type(L, -1) == LUA_TSTRING) {  // add position information, as coroutine.wrap does
-    luaL_where(L, 1);
-    lua_insert(L, -2);
-    lua_concat(L, 2);
-  }
-  lua_resetthread(co);
-  return lua_error(L);
+  return raise_wrap_error(L, co);
 }
 
 static int resume_k(lua_State* L, int status, lua_KContext ctx) {
@@ -137,17 +155,12 @@ static int co_wrap(lua_State* L) {
   return 1;
 }
 
-static bool is_task_root(lua_State* L) {
-  Task* t = Engine::of(L).scheduler().current();
-  return t && t->thread == L;
-}
-
 static int co_status(lua_State* L) {
   lua_State* co = check_co(L, 1);
   const char* s;
   if (L == co)
     s = "running";
-  else if (g_frozen.count(co) || g_parent.count(co))
+  else if (g_frozen.count(co) || g_parent.count(co) || is_task_thread(L, co))
     s = "normal";
   else {
     switch (lua_status(co)) {
@@ -172,22 +185,32 @@ static int co_status(lua_State* L) {
   return 1;
 }
 
-// A task's own thread behaves like the main thread of plain Lua.
 static int co_isyieldable(lua_State* L) {
   lua_State* co = lua_isnone(L, 1) ? L : check_co(L, 1);
-  lua_pushboolean(L, lua_isyieldable(co) && !is_task_root(co));
+  lua_pushboolean(L, lua_isyieldable(co) && !is_task_thread(L, co));
   return 1;
+}
+
+// At the top of a task there is no resumer to yield to, so Lua's own main-thread error applies
+// (task.yield() is the way to give other tasks a turn). Anything else is the standard yield.
+static int user_yield(lua_State* L) {
+  if (is_task_thread(L, L)) {
+    lua_pushliteral(L, "attempt to yield from outside a coroutine");
+    return lua_error(L);
+  }
+  return lua_yield(L, lua_gettop(L));
 }
 
 static int co_running(lua_State* L) {
   int ismain = lua_pushthread(L);
-  lua_pushboolean(L, ismain || is_task_root(L));
+  lua_pushboolean(L, ismain || is_task_thread(L, L));
   return 2;
 }
 
 static int co_close(lua_State* L) {
   lua_State* co = check_co(L, 1);
-  if (g_frozen.count(co) || g_parent.count(co)) return luaL_error(L, "cannot close a normal coroutine");
+  if (g_frozen.count(co) || g_parent.count(co) || (co != L && is_task_thread(L, co)))
+    return luaL_error(L, "cannot close a normal coroutine");
   // Defer to the standard implementation for everything else.
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
@@ -202,6 +225,7 @@ void open_coroutine(lua_State* L) {
                             {"status", co_status},
                             {"isyieldable", co_isyieldable},
                             {"running", co_running},
+                            {"yield", user_yield},
                             {nullptr, nullptr}};
   luaL_setfuncs(L, funcs, 0);
   lua_getfield(L, -1, "close");

@@ -12,10 +12,9 @@ namespace mw {
 static int embedded_searcher(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
   const EmbeddedModule* m = name[0] == '_' ? nullptr : find_embedded(name);
-  if (!m) {
-    lua_pushfstring(L, "no embedded module '%s'", name);
-    return 1;
-  }
+  // Not found: no message, so "module 'x' not found" lists exactly what stock Lua lists (the
+  // embedded modules are an implementation detail, not somewhere a user put a file).
+  if (!m) return 0;
   lua_pushfstring(L, "@[moonwire]/%s.lua", name);
   if (luaL_loadbuffer(L, m->source, m->size, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
   lua_pushfstring(L, ":embedded:%s", name);

@@ -39,7 +39,7 @@ Task* Scheduler::create(lua_State* L, int nargs) {
   t->nargs = nargs;
   lua_pushvalue(L, -1);
   t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
-  live_.insert(t);
+  live_.emplace(T, t);
   return t;
 }
 
@@ -75,7 +75,7 @@ void Scheduler::resume(Task* t) {
     if (io) {
       if (t->status == TaskStatus::running) t->status = TaskStatus::waiting;  // (ready: already posted)
     } else {
-      post_wake(t);  // a plain coroutine.yield at the top of a task: give others a turn
+      post_wake(t);  // a C module's lua_yield at the top of a task (coroutine.yield raises there)
     }
     return;
   }
@@ -109,7 +109,7 @@ void Scheduler::finish(Task* t, int status, int nres) {
     lua_resetthread(T);  // runs pending __close handlers
     lua_settop(T, 0);
   }
-  live_.erase(t);
+  forget(t);
   if (live_.empty()) engine_.notify_idle();
   auto joiners = std::move(t->joiners);
   int results = t->results;
@@ -192,13 +192,13 @@ static void push_wait_position(lua_State* L, lua_State* T) {
 
 bool Scheduler::report_deadlock() {
   bool main_stuck = false;
-  for (Task* t : live_) main_stuck = main_stuck || t->is_main;
+  for (auto& [thread, t] : live_) main_stuck = main_stuck || t->is_main;
   if (!main_stuck) return false;
   lua_State* L = engine_.L();
   std::fputs("moonwire: deadlock: the main task waits for something nothing can wake (no other task, "
              "timer, socket or listener is left):\n",
              stderr);
-  for (Task* t : live_) {
+  for (auto& [thread, t] : live_) {
     push_wait_position(L, t->thread);
     const char* what = t->op ? t->op->what() : "a turn";
     if (t->is_main)
@@ -225,12 +225,22 @@ bool Scheduler::cancel(Task* t) {
 }
 
 void Scheduler::cancel_all() {
-  std::vector<Task*> tasks(live_.begin(), live_.end());
-  for (Task* t : tasks)
-    if (live_.count(t)) cancel(t);
+  // By thread, not Task*: a cancel runs Lua, which may finish (and collect) other tasks.
+  std::vector<lua_State*> threads;
+  for (auto& [thread, t] : live_) threads.push_back(thread);
+  for (lua_State* thread : threads)
+    if (Task* t = task_of(thread)) cancel(t);
 }
 
-void Scheduler::forget(Task* t) { live_.erase(t); }
+void Scheduler::forget(Task* t) {
+  auto it = live_.find(t->thread);
+  if (it != live_.end() && it->second == t) live_.erase(it);
+}
+
+Task* Scheduler::task_of(lua_State* thread) const {
+  auto it = live_.find(thread);
+  return it == live_.end() ? nullptr : it->second;
+}
 
 }  // namespace mw
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/lua.hpp"
@@ -63,6 +63,8 @@ class Scheduler {
   Task* current() const { return current_; }
   bool in_lua() const { return depth_ > 0; }
   size_t live_tasks() const { return live_.size(); }
+  // The unfinished task whose own thread is `thread`, or nullptr (a user coroutine, a dead task).
+  Task* task_of(lua_State* thread) const;
   uint64_t switches() const { return switches_; }
 
   // The task object (userdata) for `t`, pushed onto L (only while it is alive or referenced).
@@ -89,7 +91,8 @@ class Scheduler {
   int depth_ = 0;
   uint64_t next_id_ = 1;
   uint64_t switches_ = 0;
-  std::unordered_set<Task*> live_;
+  // Unfinished tasks by their thread: coroutine.* must know a task's thread when it sees one.
+  std::unordered_map<lua_State*, Task*> live_;
   // Failed tasks nobody joined yet: checked once the running task yields (Node's
   // unhandled-rejection rule), so a spawn followed by a join in the same turn is not reported.
   std::vector<Task*> unhandled_;

@@ -110,9 +110,66 @@ test("I/O where Lua cannot yield names the call", function()
   assert(ok, tostring(err))
 end)
 
-test("plain coroutine.yield at the top of a task gives other tasks a turn", function()
+test("coroutine.yield at the top of a task raises, as in Lua's main thread", function()
+  local t = task.spawn(function() return pcall(coroutine.yield, 1) end)
+  test.eq({ t:join() }, { false, "attempt to yield from outside a coroutine" })
+  test.eq({ pcall(coroutine.yield) }, { false, "attempt to yield from outside a coroutine" })
+  -- inside a user coroutine it is the ordinary yield
+  local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
+  test.eq(co(1), 2)
+  test.eq(co(5), 10)
+end)
+
+test("a wrap coroutine that errors: a raising __close replaces the error; then it is dead", function()
+  local closed = false
+  local co = coroutine.wrap(function()
+    local _ <close> = setmetatable({}, { __close = function() closed = true; error("from close", 0) end })
+    error("original", 0)
+  end)
+  test.eq({ pcall(co) }, { false, "from close" })
+  test.eq(closed, true)
+  local ok, err = pcall(co)
+  test.eq(ok, false)
+  test.matches(err, "cannot resume dead coroutine$")
+end)
+
+test("a wrap coroutine that errors with a non-string after a quiet __close stays dead", function()
+  local co
+  co = coroutine.wrap(function()
+    local _ <close> = setmetatable({}, { __close = function() return pcall(co) end })
+    error(111)
+  end)
+  test.eq({ pcall(co) }, { false, 111 })
+  local ok, err = pcall(co)
+  test.eq(ok, false)
+  test.matches(err, "cannot resume dead coroutine$")
+end)
+
+test("another task's thread is a main thread: not resumable, closable or yieldable", function()
+  local th
+  local t = task.spawn(function() th = coroutine.running(); task.sleep(0.02); return "slept" end)
+  test.eq(coroutine.status(th), "normal")
+  test.eq(coroutine.isyieldable(th), false)
+  test.eq({ coroutine.resume(th, "x") }, { false, "cannot resume non-suspended coroutine" })
+  test.raises(function() coroutine.close(th) end, "cannot close a normal coroutine")
+  test.eq({ t:join() }, { "slept" })
+  test.eq(coroutine.status(th), "dead")
+end)
+
+test("too many results: resume returns the error, as in Lua", function()
+  local co = coroutine.create(function() return table.unpack({}, 1, 995000) end)
+  -- the resumer's own stack must be deep enough that the results cannot fit on it
+  local function deep(n)
+    if n == 0 then return coroutine.resume(co) end
+    local r = { deep(n - 1) }
+    return r[1], r[2]
+  end
+  test.eq({ deep(3000) }, { false, "too many results to resume" })
+end)
+
+test("task.yield gives other tasks a turn", function()
   local log = {}
-  local t = task.spawn(function() log[#log + 1] = 1; coroutine.yield(); log[#log + 1] = 3 end)
+  local t = task.spawn(function() log[#log + 1] = 1; task.yield(); log[#log + 1] = 3 end)
   log[#log + 1] = 2
   t:join()
   test.eq(log, { 1, 2, 3 })
@@ -136,4 +193,14 @@ test("require of a module whose top level does I/O", function()
   os.execute("rm -rf " .. dir)
   local ok, err = pcall(require, "no_such_module_xyz")
   assert(not ok and err:find("module 'no_such_module_xyz' not found"))
+end)
+
+test("module not found: the same lines as stock Lua, none about embedded modules", function()
+  local path, cpath = package.path, package.cpath
+  package.path, package.cpath = "?.lua;?/?", "?.so;?/init"
+  local ok, err = pcall(require, "XXX")
+  package.path, package.cpath = path, cpath
+  test.eq(ok, false)
+  test.eq(err, "module 'XXX' not found:\n\tno field package.preload['XXX']\n\tno file 'XXX.lua'\n" ..
+    "\tno file 'XXX/XXX'\n\tno file 'XXX.so'\n\tno file 'XXX/init'")
 end)

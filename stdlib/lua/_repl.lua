@@ -41,8 +41,11 @@ local function table_repr(t, depth, seen)
 end
 
 function pretty(v, depth, seen, nested)
+  local json = package.loaded.json
+  if json and rawequal(v, json.null) then return "json.null" end
   local mt = getmetatable(v)
   if type(mt) == "table" and mt.__tostring then return tostring(v) end
+  if mt ~= nil and type(mt) ~= "table" then return tostring(v) end  -- protected metatable: its own tostring
   local tv = type(v)
   if tv == "string" then return nested and quote(v) or v end
   if tv == "table" then return table_repr(v, depth or 1, seen or {}) end

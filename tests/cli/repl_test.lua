@@ -293,3 +293,14 @@ test("pty: lines entered are saved to ~/.moonwire_history", function()
   local hist = cli.proc.read_file(home .. "/.moonwire_history") or ""
   test.ok(hist:find("history_marker", 1, true), "history file: " .. hist)
 end)
+
+test("pipe: json.null and values with a protected metatable print as themselves, not {}", function()
+  local r = repl({
+    "json.null",
+    "{a = json.null, b = 1}",
+    "json.decode('[null]')[1]",
+    "setmetatable({}, {__metatable = 'locked', __tostring = function() return 'Locked' end})",
+  })
+  test.eq(r.code, 0, r.err)
+  test.eq(r.out, "json.null\n{a = json.null, b = 1}\njson.null\nLocked\n")
+end)

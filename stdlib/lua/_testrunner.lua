@@ -249,6 +249,9 @@ local function run_test(file, c, t)
     out(fmt("ok   %s (%d ms)", header, ms))
   elseif getmetatable(err) == CAUGHT and rawequal(err.value, TIMED_OUT) then
     report_fail(header, indent(timed_out))
+  elseif getmetatable(err) == CAUGHT and getmetatable(err.value) == c.SKIP_MT then
+    skipped = skipped + 1
+    out("skip " .. header .. (err.value.reason and (" (" .. err.value.reason .. ")") or ""))
   else
     report_fail(header, failure_text(err))
   end

@@ -52,7 +52,7 @@ end
 
 for _, name in ipairs({ "python", "node" }) do
   local peer = PEERS[name]
-  local t = peer.available and test or test.skip
+  local t = proc.peer_test(test, peer.available, name .. " WebSocket peer")
 
   t(name .. " server: messages, fragments, ping/pong, close paths", function()
     local port = start_peer_server(peer)
@@ -148,7 +148,7 @@ for _, name in ipairs({ "python", "node" }) do
 end
 
 -- A peer that completes the handshake, then never answers (tests/interop/peers/ws_silent_server.py).
-local silent = PEERS.python.available and test or test.skip
+local silent = proc.peer_test(test, PEERS.python.available, "python3-websockets")
 
 silent("ping_interval drops a peer that stops answering", function()
   local port = proc.free_port()

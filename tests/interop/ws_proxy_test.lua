@@ -55,14 +55,14 @@ local function through(proxy_url)
   tls_server:close()
 end
 
-local t1 = have("microsocks") and test or test.skip
+local t1 = proc.peer_test(test, have("microsocks"), "microsocks")
 t1("ws and wss through a SOCKS5 proxy", function()
   local port = start_microsocks()
   through("socks5://127.0.0.1:" .. port)
   through("socks5h://127.0.0.1:" .. port)
 end)
 
-local t2 = have("tinyproxy") and test or test.skip
+local t2 = proc.peer_test(test, have("tinyproxy"), "tinyproxy")
 t2("ws and wss through an HTTP CONNECT proxy", function()
   through("http://127.0.0.1:" .. start_tinyproxy())
 end)

@@ -114,8 +114,8 @@ local WEB = "http://127.0.0.1:" .. web.port
 local TLS_WEB = "https://localhost:" .. tls_web.port
 local TLS_OPTS = { ca_file = CERTS.ca }
 
-local function socks_test(name, fn) if HAVE_SOCKS then test(name, fn) else test.skip(name, fn) end end
-local function tiny_test(name, fn) if HAVE_TINY then test(name, fn) else test.skip(name, fn) end end
+local socks_test = proc.peer_test(test, HAVE_SOCKS, "microsocks")
+local tiny_test = proc.peer_test(test, HAVE_TINY, "tinyproxy")
 
 -- Proxy URLs -----------------------------------------------------------------------------------
 

@@ -314,7 +314,7 @@ end)
 
 test("IPv6 loopback", function()
   local ok, s = pcall(net.tcp.listen, "::1", 0)
-  if not ok then return test.skip_now and test.skip_now("no IPv6") end
+  if not ok then test.skip_now("no IPv6 loopback here") end
   assert(s:local_addr():match("^%[::1%]:%d+$"), s:local_addr())
   local t = task.spawn(function() local c = s:accept(); c:write(c:peer_addr()); c:close() end)
   local c = net.tcp.connect("::1", s.port)

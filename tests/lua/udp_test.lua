@@ -158,7 +158,7 @@ end)
 
 test("IPv6 loopback", function()
   local ok, a = pcall(net.udp.bind, "::1", 0)
-  if not ok then return end -- no IPv6 on this host
+  if not ok then test.skip_now("no IPv6 loopback here") end
   local b = net.udp.bind("::1", 0)
   a:send("v6", "::1", b.port)
   local data, host, port = b:recv()

@@ -20,6 +20,23 @@ function M.write_file(path, data)
   f:close()
 end
 
+-- The registering function for a test that needs an external program (a peer, a tool):
+-- `test` when it is there; when it is missing `test.skip`, except in CI (CI set, as .ci/run
+-- runs), where a missing peer is a failure: tools/install-deps.sh must have installed it.
+function M.peer_test(test, available, what)
+  if available then return test end
+  if os.getenv("CI") and os.getenv("CI") ~= "" and os.getenv("CI") ~= "false" then
+    return function(name, _, opts)
+      test(name, function()
+        error(what .. " is missing: tools/install-deps.sh must install it (CI does not skip peer tests)", 0)
+      end, opts)
+    end
+  end
+  return test.skip
+end
+
+function M.have(bin) return os.execute("command -v " .. bin .. " >/dev/null 2>&1") == true end
+
 -- A free TCP port on 127.0.0.1 (bound and released at once).
 function M.free_port()
   local s = net.tcp.listen("127.0.0.1", 0)

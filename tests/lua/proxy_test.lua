@@ -68,12 +68,17 @@ end
 
 local P = {}
 
+-- Each proxy's log, to check that traffic really went through it (a direct connection would
+-- get the same replies).
+local LOGS = {}
+
 local function start_microsocks(user, pass)
   local port = proc.free_port()
   local cmd = "microsocks -i 127.0.0.1 -p " .. port
   if user then cmd = cmd .. " -u " .. user .. " -P " .. pass end
-  proc.start(owned(cmd))
+  local h = proc.start(owned(cmd))
   proc.wait_port(port)
+  LOGS[port] = function() return h:output() end
   return port
 end
 
@@ -94,7 +99,21 @@ local function start_tinyproxy(auth)
   proc.write_file(dir .. "/tinyproxy.conf", conf)
   proc.start(owned("tinyproxy -d -c " .. dir .. "/tinyproxy.conf"))
   proc.wait_port(port)
+  LOGS[port] = function() return proc.read_file(dir .. "/tinyproxy.log") or "" end
   return port
+end
+
+-- Runs fn and checks that the proxy on `port` logged `text` (plain) meanwhile; proxies log
+-- after they act, so the check waits a little (bounded).
+local function through_proxy(port, text, fn)
+  local before = #LOGS[port]()
+  local results = table.pack(fn())
+  for _ = 1, 100 do
+    if LOGS[port]():sub(before + 1):find(text, 1, true) then return table.unpack(results, 1, results.n) end
+    task.sleep(0.02)
+  end
+  error("the proxy on port " .. port .. " did not log '" .. text .. "'; its new log lines:\n" ..
+    LOGS[port]():sub(before + 1), 2)
 end
 
 if HAVE_SOCKS then
@@ -138,11 +157,19 @@ end)
 -- SOCKS5 ---------------------------------------------------------------------------------------
 
 socks_test("http over socks5 and socks5h", function()
-  local r = http.get(WEB .. "/s5", { proxy = "socks5://127.0.0.1:" .. P.socks })
+  local target = "connected to 127.0.0.1:" .. web.port
+  local r = through_proxy(P.socks, target, function()
+    return http.get(WEB .. "/s5", { proxy = "socks5://127.0.0.1:" .. P.socks, keepalive = false })
+  end)
   test.eq(r.body, "GET /s5 host=127.0.0.1:" .. web.port .. " body=")
-  r = http.get("http://localhost:" .. web.port .. "/s5h", { proxy = "socks5h://127.0.0.1:" .. P.socks })
+  -- socks5h: the proxy resolves the name (microsocks logs the address it connected to).
+  r = through_proxy(P.socks, "connected to", function()
+    return http.get("http://localhost:" .. web.port .. "/s5h", { proxy = "socks5h://127.0.0.1:" .. P.socks, keepalive = false })
+  end)
   test.eq(r.body, "GET /s5h host=localhost:" .. web.port .. " body=")
-  r = http.post(WEB .. "/p", "payload", { proxy = "socks5://127.0.0.1:" .. P.socks })
+  r = through_proxy(P.socks, target, function()
+    return http.post(WEB .. "/p", "payload", { proxy = "socks5://127.0.0.1:" .. P.socks, keepalive = false })
+  end)
   test.eq(r.body, "POST /p host=127.0.0.1:" .. web.port .. " body=payload")
 end)
 
@@ -170,7 +197,9 @@ end)
 
 socks_test("raw TCP over socks5 and socks5h (net.tcp.connect with proxy)", function()
   for _, scheme in ipairs({ "socks5", "socks5h" }) do
-    local c = net.tcp.connect("127.0.0.1", echo.port, { proxy = scheme .. "://127.0.0.1:" .. P.socks, timeout = 5000 })
+    local c = through_proxy(P.socks, "connected to 127.0.0.1:" .. echo.port, function()
+      return net.tcp.connect("127.0.0.1", echo.port, { proxy = scheme .. "://127.0.0.1:" .. P.socks, timeout = 5000 })
+    end)
     test.eq(c:read_line(), "banner")
     c:write("hi\n")
     test.eq(c:read_line(), "echo:hi")
@@ -182,7 +211,9 @@ socks_test("raw TCP over socks5 and socks5h (net.tcp.connect with proxy)", funct
 end)
 
 socks_test("net.socks5.connect returns a net.tcp connection", function()
-  local c = net.socks5.connect("127.0.0.1", P.socks, "localhost", echo.port)
+  local c = through_proxy(P.socks, "connected to", function()
+    return net.socks5.connect("127.0.0.1", P.socks, "localhost", echo.port)
+  end)
   test.eq(c:read_line(), "banner")
   c:write("x\n")
   test.eq(c:read_line(), "echo:x")
@@ -198,7 +229,9 @@ end)
 -- HTTP proxies ------------------------------------------------------------------------------------
 
 tiny_test("plain http through an HTTP proxy (absolute-form)", function()
-  local r = http.get(WEB .. "/abs?x=1", { proxy = "http://127.0.0.1:" .. P.tiny })
+  local r = through_proxy(P.tiny, "GET " .. WEB .. "/abs?x=1", function()
+    return http.get(WEB .. "/abs?x=1", { proxy = "http://127.0.0.1:" .. P.tiny })
+  end)
   test.eq(r.status, 200)
   test.eq(r.body, "GET /abs?x=1 host=127.0.0.1:" .. web.port .. " body=")
   r = http.post(WEB .. "/abs", "data", { proxy = "http://127.0.0.1:" .. P.tiny })
@@ -206,7 +239,9 @@ tiny_test("plain http through an HTTP proxy (absolute-form)", function()
 end)
 
 tiny_test("https through an HTTP proxy (CONNECT)", function()
-  local r = http.get(TLS_WEB .. "/connect", { proxy = "http://127.0.0.1:" .. P.tiny, tls = TLS_OPTS })
+  local r = through_proxy(P.tiny, "CONNECT localhost:" .. tls_web.port, function()
+    return http.get(TLS_WEB .. "/connect", { proxy = "http://127.0.0.1:" .. P.tiny, tls = TLS_OPTS })
+  end)
   test.eq(r.body, "GET /connect host=localhost:" .. tls_web.port .. " body=")
 end)
 

@@ -5,13 +5,15 @@ local N = 100
 local server = net.tcp.listen("127.0.0.1", 0)
 print(("echo server listening on %s"):format(server:local_addr()))
 
-local served = 0
+local served, open, peak = 0, 0, 0
 local acceptor = task.spawn(function()
   while true do
     local ok, conn = pcall(server.accept, server)
     if not ok then return end -- server closed
     task.spawn(function()
       served = served + 1
+      open = open + 1
+      peak = math.max(peak, open)
       while true do
         local line = conn:read_line()
         if not line then break end
@@ -19,6 +21,7 @@ local acceptor = task.spawn(function()
         conn:write(line:upper() .. "\n")
       end
       conn:close()
+      open = open - 1
     end)
   end
 end)
@@ -49,4 +52,5 @@ server:close()
 acceptor:join()
 
 print(("%d clients, %d connections served, %d echoes in %.2f s"):format(N, served, total, elapsed))
+print(("%d connections were being handled at the same time at the peak"):format(peak))
 print(("sequentially this would take at least %.1f s (%d x 3 x 50 ms)"):format(N * 3 * 0.05, N))

@@ -186,12 +186,18 @@ end)
 
 test("200 concurrent tasks against nginx", function()
   local tasks = {}
+  local in_flight, peak = 0, 0
   for i = 1, 200 do
     tasks[i] = task.spawn(function()
+      in_flight = in_flight + 1
+      peak = math.max(peak, in_flight)
       local r = http.get((i % 2 == 0 and URL or TLS_URL) .. "/small.txt?i=" .. i, { tls = CA })
+      in_flight = in_flight - 1
       return r.status, r.body
     end)
   end
+  -- A request that blocked the loop would finish inside its own spawn: at most one in flight.
+  assert(peak >= 100, "only " .. peak .. " requests were in flight at the same time")
   for i = 1, 200 do
     local status, body = tasks[i]:join(30)
     test.eq(status, 200)

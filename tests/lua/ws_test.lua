@@ -496,18 +496,24 @@ end)
 test("200 clients at once", function()
   local server = echo_server()
   local tasks = {}
+  local open, peak = 0, 0
   for i = 1, 200 do
     tasks[i] = task.spawn(function()
       local ws = net.ws.connect(url(server, "/c" .. i), { timeout = 10000 })
+      open = open + 1
+      peak = math.max(peak, open)
+      task.sleep(0.05)  -- stay connected a moment: every client should be open at the same time
       for j = 1, 3 do
         ws:send(i .. ":" .. j)
         assert(ws:recv().data == i .. ":" .. j)
       end
       ws:close()
+      open = open - 1
       return true
     end)
   end
   for i = 1, 200 do test.eq(tasks[i]:join(20), true) end
+  assert(peak >= 150, "only " .. peak .. " of 200 clients were connected at the same time")
   server:close()
 end, { timeout = 60 })
 

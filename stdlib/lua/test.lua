@@ -251,9 +251,11 @@ end
 A.error_text = error_text
 
 -- True when err matches `expected`: equal to err.code, a substring of tostring(err), or a
--- Lua pattern found in it.
+-- Lua pattern found in it. An errno-style code ("EINVAL", "ETIMEDOUT") must be the error's
+-- code: a message that merely mentions it does not match.
 local function error_matches(err, expected)
   if type(err) == "table" and rawget(err, "code") ~= nil and rawget(err, "code") == expected then return true end
+  if type(expected) == "string" and expected:match("^E[A-Z0-9_]+$") then return false end
   if rawequal(err, expected) then return true end
   local s = safe_tostring(err)
   expected = tostring(expected)

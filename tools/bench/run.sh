@@ -72,7 +72,10 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }  # kv rate "a=1 rate=2" -> 2
 fmt_int() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"${1%.*}"; }  # 1234567 -> 1,234,567
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }  # numeric a >= b
+# numeric a >= b; a missing value ("n/a", "-", empty) is never >= anything (awk would compare
+# such a value as a string: "n/a" >= "0.85" is true).
+is_number() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+ge() { is_number "$1" && is_number "$2" && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 verdict() { if ge "$1" "$2"; then echo PASS; else echo MISS; fi; }
 max_of() { printf "%s\n" "$@" | sort -g | tail -1; }
 median() {  # median of the arguments (numbers)

@@ -39,8 +39,10 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using error_code = boost::system::error_code;
-using PlainWs = websocket::stream<Socket>;  // Socket: see connect.hpp
-using TlsWs = websocket::stream<ssl::stream<Socket>>;
+template <class Next>
+class Layer;
+using PlainWs = websocket::stream<Layer<Socket>>;  // Socket: see connect.hpp
+using TlsWs = websocket::stream<Layer<ssl::stream<Socket>>>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 static constexpr const char* kWsType = "moonwire.ws.conn";
@@ -86,13 +88,251 @@ static void push_headers(lua_State* L, const Headers& h) {
   }
 }
 
-// Close code the local side sent when Beast rejected what the peer sent.
+// Close code the local side sent when Beast rejected what the peer sent (Beast answers a bad
+// close frame, even one with an invalid UTF-8 reason, with 1002).
 static uint16_t close_code_for(const error_code& ec) {
   if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) return 1009;
-  if (ec == websocket::error::bad_frame_payload || ec == websocket::error::bad_close_payload) return 1007;
+  if (ec == websocket::error::bad_frame_payload) return 1007;
   if (ec == websocket::condition::protocol_violation) return 1002;
   return 1006;
 }
+
+static std::string violation_reason(const error_code& ec) {
+  if (ec == websocket::error::bad_close_code) return "invalid close code from the peer";
+  if (ec == websocket::error::bad_close_payload) return "invalid UTF-8 in the peer's close reason";
+  return ec.message();
+}
+
+// Close codes a peer may send (RFC 6455 7.4, IANA registry); 1005 (none) is no code at all.
+static bool valid_close_code(unsigned code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+// --- the layer under Beast ------------------------------------------------------------------
+
+// Frame boundaries in the outgoing byte stream (the frames Beast writes, so well formed).
+class FrameCursor {
+ public:
+  bool at_boundary() const { return have_ == 0 && left_ == 0; }
+
+  // `n` bytes of `b` were written.
+  template <class Buffers>
+  void advance(const Buffers& b, size_t n) {
+    size_t off = 0;
+    while (off < n) {
+      if (left_ > 0) {
+        size_t k = static_cast<size_t>(std::min<uint64_t>(left_, n - off));
+        left_ -= k;
+        off += k;
+        continue;
+      }
+      beast::buffers_suffix<Buffers> rest(b);
+      rest.consume(off);
+      size_t k = asio::buffer_copy(asio::buffer(hdr_ + have_, std::min(need() - have_, n - off)), rest);
+      have_ += k;
+      off += k;
+      if (have_ == need()) {
+        left_ = payload_length();
+        have_ = 0;
+      }
+    }
+  }
+
+ private:
+  // Header size so far known: 2, then 2 + extended length + mask key.
+  size_t need() const {
+    if (have_ < 2) return 2;
+    size_t len7 = hdr_[1] & 0x7f;
+    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((hdr_[1] & 0x80) ? 4 : 0);
+  }
+  uint64_t payload_length() const {
+    size_t len7 = hdr_[1] & 0x7f;
+    if (len7 < 126) return len7;
+    uint64_t v = 0;
+    for (size_t i = 0; i < (len7 == 126 ? 2u : 8u); ++i) v = (v << 8) | hdr_[2 + i];
+    return v;
+  }
+
+  uint8_t hdr_[14] = {};
+  size_t have_ = 0;
+  uint64_t left_ = 0;
+};
+
+// A close frame (`mask`: the 4-byte key of a client frame, or null).
+static std::string close_frame(uint16_t code, std::string_view reason, const uint8_t* mask) {
+  std::string payload;
+  payload.push_back(static_cast<char>(code >> 8));
+  payload.push_back(static_cast<char>(code & 0xff));
+  payload.append(reason.substr(0, 123));
+  std::string f;
+  f.push_back(static_cast<char>(0x88));
+  f.push_back(static_cast<char>((mask ? 0x80 : 0) | payload.size()));
+  if (mask) {
+    f.append(reinterpret_cast<const char*>(mask), 4);
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
+  }
+  return f + payload;
+}
+
+// The stream right under each websocket::stream: `Next` is Socket (ws://) or ssl::stream<Socket>
+// (wss://). Being our own type, it
+// - decides what Beast's teardown does after a closing handshake (async_teardown below);
+// - can answer a peer's close frame that carries an invalid code with 1002, where Beast 1.81
+//   would echo the code back: once armed, the next close frame Beast writes (its echo) is
+//   replaced by ours. That needs the frame boundaries of what was written (FrameCursor), tracked
+//   from the end of the opening handshake on.
+template <class Next>
+class Layer {
+ public:
+  using next_layer_type = Next;
+  using executor_type = typename Next::executor_type;
+  using lowest_layer_type = typename Next::lowest_layer_type;
+
+  template <class... Args>
+  explicit Layer(Args&&... args) : next_(std::forward<Args>(args)...) {}
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  Next& next_layer() noexcept { return next_; }
+  lowest_layer_type& lowest_layer() { return next_.lowest_layer(); }
+  const lowest_layer_type& lowest_layer() const { return next_.lowest_layer(); }
+
+  // After the opening handshake: from now on only frames are written.
+  void track_frames() { state_ = std::make_shared<State>(); }
+  // The peer's close frame had an invalid code: say `code` instead of echoing it.
+  void answer_close_with(uint16_t code, std::string reason) {
+    if (!state_) return;
+    state_->answer_code = code;
+    state_->answer_reason = std::move(reason);
+  }
+
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& b, Handler&& h) {
+    next_.async_read_some(b, std::forward<Handler>(h));
+  }
+
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers& b, Handler&& h) {
+    if (!state_) return next_.async_write_some(b, std::forward<Handler>(h));
+    if (state_->answer_code && state_->cursor.at_boundary()) {
+      uint8_t f[2 + 4 + 125];
+      if (size_t n = close_frame_size(b, f)) return write_answer(f, n, std::forward<Handler>(h));
+    }
+    // The handler may run after this layer is gone (the stream was destroyed meanwhile): it
+    // holds the state, not `this`.
+    auto ex = asio::get_associated_executor(h, get_executor());
+    auto alloc = asio::get_associated_allocator(h);
+    next_.async_write_some(
+        b, asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, b, h = std::forward<Handler>(h)](
+                                                                   const error_code& ec, size_t n) mutable {
+                                 st->cursor.advance(b, n);
+                                 std::move(h)(ec, n);
+                               })));
+  }
+
+ private:
+  struct State {
+    FrameCursor cursor;
+    uint16_t answer_code = 0;
+    std::string answer_reason;
+  };
+
+  // The size of `b` if it is exactly one close frame (copied to `f`), else 0.
+  template <class Buffers>
+  static size_t close_frame_size(const Buffers& b, uint8_t (&f)[2 + 4 + 125]) {
+    size_t n = asio::buffer_size(b);
+    if (n < 2 || n > sizeof f) return 0;
+    asio::buffer_copy(asio::buffer(f), b);
+    size_t want = 2 + ((f[1] & 0x80) ? 4 : 0) + (f[1] & 0x7f);
+    return f[0] == 0x88 && n == want ? n : 0;
+  }
+
+  // Writes our close frame in place of Beast's (`f`, `n` bytes), reporting Beast's as written.
+  template <class Handler>
+  void write_answer(const uint8_t* f, size_t n, Handler&& h) {
+    auto out = std::make_shared<std::string>(
+        close_frame(state_->answer_code, state_->answer_reason, (f[1] & 0x80) ? f + 2 : nullptr));
+    state_->answer_code = 0;
+    auto ex = asio::get_associated_executor(h, get_executor());
+    asio::async_write(next_, asio::buffer(*out),
+                      asio::bind_executor(ex, [out, n, h = std::forward<Handler>(h)](const error_code& ec, size_t) mutable {
+                        std::move(h)(ec, ec ? 0 : n);
+                      }));
+  }
+
+  Next next_;
+  std::shared_ptr<State> state_;
+};
+
+// Beast's teardown at the end of a closing handshake (ours, found by argument-dependent lookup):
+// Beast 1.81's own reads at most 2 KB from the socket and then closes it, which resets the
+// connection (RST) when more input is pending, and fails on a peer that resets after a
+// completed handshake. Here it does nothing on TCP: Conn::linger() half-closes and drains the
+// socket once Beast is done. On TLS it sends our close_notify without waiting for the peer's
+// (what follows is drained the same way).
+template <class Handler>
+void async_teardown(beast::role_type, Layer<Socket>& s, Handler&& h) {
+  asio::post(s.get_executor(), beast::bind_front_handler(std::forward<Handler>(h), error_code{}));
+}
+
+template <class Handler>
+void async_teardown(beast::role_type, Layer<ssl::stream<Socket>>& s, Handler&& h) {
+  auto& stream = s.next_layer();
+  SSL_set_shutdown(stream.native_handle(), SSL_RECEIVED_SHUTDOWN);  // one way: send, don't wait
+  auto ex = asio::get_associated_executor(h, s.get_executor());
+  stream.async_shutdown(asio::bind_executor(ex, [h = std::forward<Handler>(h)](const error_code&) mutable {
+    std::move(h)(error_code{});  // a peer that is gone already changes nothing here
+  }));
+}
+
+// Lingering close (as nginx's lingering_close): closing a socket whose input was not all read
+// makes the kernel reset the connection, and a peer still sending (the rest of a message too
+// big for us, frames in flight) may then never read our close frame. So the socket is
+// half-closed (our FIN follows everything already sent) and its input read and discarded until
+// the peer's EOF, for at most `ms` and kLingerBytes, then closed.
+class Linger : public std::enable_shared_from_this<Linger> {
+ public:
+  static constexpr uint64_t kLingerBytes = 64u * 1024 * 1024;
+
+  // Takes the socket's descriptor over (pending operations on `s` complete as aborted).
+  static void start(Socket& s, int64_t ms) {
+    error_code ec;
+    auto ep = s.local_endpoint(ec);
+    if (ec || ms <= 0) return (void)s.close(ec);
+    auto fd = s.release(ec);
+    if (ec) return (void)s.close(ec);
+    auto l = std::make_shared<Linger>(s.get_executor(), ep.protocol(), fd, ms);
+    l->sock_.shutdown(Socket::shutdown_send, ec);
+    l->timer_.async_wait([w = std::weak_ptr<Linger>(l)](const error_code& ec) {
+      if (auto self = w.lock(); self && !ec) self->stop();
+    });
+    l->read();
+  }
+
+  Linger(const Socket::executor_type& ex, tcp protocol, Socket::native_handle_type fd, int64_t ms)
+      : sock_(ex, protocol, fd), timer_(ex, std::chrono::milliseconds(ms)) {}
+
+ private:
+  void read() {
+    sock_.async_read_some(asio::buffer(buf_), pooled([self = shared_from_this()](const error_code& ec, size_t n) {
+      self->total_ += n;
+      if (ec || self->total_ >= kLingerBytes) return self->stop();
+      self->read();
+    }));
+  }
+
+  void stop() {
+    error_code ignored;
+    timer_.cancel();
+    sock_.close(ignored);
+  }
+
+  Socket sock_;
+  asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                             Socket::executor_type>
+      timer_;
+  uint64_t total_ = 0;
+  char buf_[16 * 1024];
+};
 
 struct Settings {
   size_t max_message = kDefaultMaxMessage;
@@ -193,10 +433,16 @@ class Conn : public std::enable_shared_from_this<Conn> {
     else if (tls)
       f(*tls);
   }
-  Socket& lowest() { return plain ? plain->next_layer() : tls->next_layer().next_layer(); }
+  Socket& lowest() { return plain ? plain->next_layer().next_layer() : tls->next_layer().next_layer().next_layer(); }
+  ssl::stream<Socket>& tls_stream() { return tls->next_layer().next_layer(); }
   void close_socket() {
     error_code ignored;
     if (plain || tls) lowest().close(ignored);
+  }
+  // Closes after our close frame: see Linger (bounded by close_timeout, default 5 s).
+  void linger() {
+    if (!(plain || tls) || !lowest().is_open()) return;
+    Linger::start(lowest(), settings.close_timeout_ms < 0 ? kDefaultCloseTimeout : settings.close_timeout_ms);
   }
   void shutdown_send() {
     error_code ignored;
@@ -236,6 +482,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       ws.read_message_max(settings.max_message);
       ws.auto_fragment(false);
       ws.control_callback([this](websocket::frame_type k, beast::string_view payload) { on_control(k, payload); });
+      ws.next_layer().track_frames();
     });
     auto& r = registry();
     if (r.engine != engine_.serial()) {
@@ -327,10 +574,14 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
 
   // Closes the TCP connection at once (no closing handshake).
-  void abort(uint16_t code = 1006, const char* reason = "connection aborted") {
+  // With `linger`, after our close frame (see Linger).
+  void abort(uint16_t code = 1006, std::string reason = "connection aborted", bool linger_first = false) {
     if (finished_) return;
-    if (!read_ended_) end_reading(code, reason, false);
-    close_socket();
+    if (!read_ended_) end_reading(code, std::move(reason), false);
+    if (linger_first)
+      linger();
+    else
+      close_socket();
     finish(kClosed, "connection closed");
   }
 
@@ -365,28 +616,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   void on_read(const error_code& ec) {
     alive_ = true;
-    if (ec) {
-      reading_ = false;
-      if (read_ended_) return;
-      if (ec == websocket::error::closed) {
-        websocket::close_reason cr;
-        visit([&](auto& ws) { cr = ws.reason(); });
-        end_reading(cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code),
-                    std::string(cr.reason.data(), cr.reason.size()), true);
-        close_socket();
-        return finish(kClosed, "connection closed");
-      }
-      uint16_t code = close_code_for(ec);
-      std::string reason = code == 1006 ? (finished_ ? "connection closed" : error_text(ec)) : ec.message();
-      end_reading(code, reason, false);
-      if (code == 1006) {
-        close_socket();
-        return finish(error_code_name(ec), "connection lost: " + error_text(ec));
-      }
-      // Beast has sent the close frame (protocol violation); it tears down the connection.
-      close_socket();
-      return finish(kClosed, "connection closed: " + reason);
-    }
+    if (ec) return on_read_error(ec);
     Kind kind = kBinary;
     visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
     bool handed_over = rq_.empty() && reader_busy();
@@ -412,27 +642,49 @@ class Conn : public std::enable_shared_from_this<Conn> {
     asio::post(engine_.io(), pooled([self = shared_from_this()] { self->read_loop(); }));
   }
 
+  void on_read_error(const error_code& ec) {
+    reading_ = false;
+    if (read_ended_) return;
+    uint16_t code = close_code_for(ec);
+    if (ec == websocket::error::closed || (peer_closed_ && code == 1006)) {
+      // The peer closed. Beast has answered (unless that failed: then not clean).
+      PeerClose pc = peer_close();
+      end_reading(pc.code, std::move(pc.reason), pc.valid && ec == websocket::error::closed);
+      linger();
+      return finish(kClosed, "connection closed");
+    }
+    if (code == 1006) {
+      end_reading(code, finished_ ? "connection closed" : error_text(ec), false);
+      close_socket();
+      return finish(error_code_name(ec), "connection lost: " + error_text(ec));
+    }
+    // A protocol violation: Beast has sent our close frame.
+    std::string reason = violation_reason(ec);
+    end_reading(code, reason, false);
+    linger();
+    return finish(kClosed, "connection closed: " + reason);
+  }
+
+  // The peer's close frame as the script sees it: 1005 when it carried no code; an invalid
+  // code (answered with 1002, see Layer) as 1002, not valid.
+  struct PeerClose {
+    uint16_t code;
+    std::string reason;
+    bool valid;
+  };
+  PeerClose peer_close() {
+    websocket::close_reason cr;
+    visit([&](auto& ws) { cr = ws.reason(); });
+    std::string reason(cr.reason.data(), cr.reason.size());
+    if (cr.code == websocket::close_code::none) return {1005, reason, true};
+    if (!valid_close_code(cr.code))
+      return {1002, "invalid close code " + std::to_string(cr.code) + " from the peer", false};
+    return {static_cast<uint16_t>(cr.code), reason, true};
+  }
+
   void on_control(websocket::frame_type k, beast::string_view payload) {
     alive_ = true;
-    if (k == websocket::frame_type::close) {
-      // The peer's close frame. If ours was already sent, the closing handshake is complete:
-      // end it now (Beast 1.81 can deadlock when both sides close at once while a read is
-      // pending; and there is nothing left to wait for). Otherwise Beast replies and the read
-      // completes with `closed`.
-      if (close_queued_ && !finished_) {
-        websocket::close_reason cr;
-        visit([&](auto& ws) { cr = ws.reason(); });
-        uint16_t code = cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code);
-        std::string reason(cr.reason.data(), cr.reason.size());
-        asio::post(engine_.io(), [self = shared_from_this(), code, reason]() mutable {
-          if (self->finished_) return;
-          self->end_reading(code, std::move(reason), true);
-          self->close_socket();
-          self->finish(kClosed, "connection closed");
-        });
-      }
-      return;
-    }
+    if (k == websocket::frame_type::close) return on_peer_close();
     Kind kind = k == websocket::frame_type::ping ? kPing : kPong;
     rq_bytes_ += payload.size();
     rq_.push_back({kind, 0, true, std::string(payload.data(), payload.size())});
@@ -444,6 +696,25 @@ class Conn : public std::enable_shared_from_this<Conn> {
         self->deliver();
       });
     }
+  }
+
+  // The peer's close frame (Beast is reading it). An invalid code is answered with 1002 instead
+  // of Beast's echo. If our close frame is being written, the closing handshake is complete:
+  // end it now (Beast 1.81 deadlocks when both sides close at once while a read is pending:
+  // its close holds the write lock and waits for the read lock, the read the other way round;
+  // and there is nothing left to wait for). Otherwise Beast answers and the read completes
+  // with `closed`.
+  void on_peer_close() {
+    peer_closed_ = true;
+    PeerClose pc = peer_close();
+    if (!pc.valid) visit([&](auto& ws) { ws.next_layer().answer_close_with(1002, "invalid close code"); });
+    if (!close_started_ || finished_) return;
+    asio::post(engine_.io(), [self = shared_from_this(), pc = std::move(pc)]() mutable {
+      if (self->finished_) return;
+      self->end_reading(pc.code, std::move(pc.reason), pc.valid);
+      self->linger();
+      self->finish(kClosed, "connection closed");
+    });
   }
 
   void deliver() {
@@ -486,6 +757,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
           ws.async_pong(websocket::ping_data(m.data.data(), m.data.size()), done);
           break;
         case kClose: {
+          close_started_ = true;
           websocket::close_reason cr(m.code);
           cr.reason.assign(m.data.data(), m.data.size());
           ws.async_close(cr, done);
@@ -510,26 +782,55 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (m.kind <= kBinary) wq_bytes_ -= m.size();
     if (m.kind == kClose) {
       // Closing handshake complete (or failed): the read loop ends with `closed`.
-      if (!read_ended_) {
-        if (!ec) {
-          websocket::close_reason cr;
-          visit([&](auto& ws) { cr = ws.reason(); });
-          end_reading(cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code),
-                      std::string(cr.reason.data(), cr.reason.size()), true);
-        } else {
-          end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
-        }
-      }
-      close_socket();
+      if (!read_ended_) end_close_handshake(ec);
+      linger();
       return finish(kClosed, "connection closed");
     }
     if (ec) {
-      if (m.op) m.op->fail(finished_ ? std::string(kClosed) : error_code_name(ec), "send: " + error_text(ec));
-      abort(1006, "write failed");
-      return;
+      if (m.op) fail_closed(m.op, ec == asio::error::operation_aborted ? "" : error_text(ec));
+      return write_failed(ec);
     }
     if (m.op) m.op->resume();
     pump();
+  }
+
+  // Our close (async_close) is done: the peer's answer, or why there is none.
+  void end_close_handshake(const error_code& ec) {
+    if (!ec) {
+      PeerClose pc = peer_close();
+      return end_reading(pc.code, std::move(pc.reason), pc.valid);
+    }
+    uint16_t code = close_code_for(ec);  // the peer's answer broke the protocol
+    if (code != 1006) return end_reading(code, violation_reason(ec), false);
+    end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
+  }
+
+  // `op` (a send, ping or pong) cannot complete: the connection is closed.
+  static void fail_closed(const OpPtr& op, std::string_view why = {}) {
+    std::string msg = std::string(op->what()) + ": WebSocket is closed";
+    if (!why.empty()) msg += " (" + std::string(why) + ")";
+    op->fail(kClosed, msg);
+  }
+
+  // Fails every queued frame (none is being written).
+  void fail_queue(std::string_view why) {
+    for (auto& m : wq_) {
+      unpin(m);
+      if (m.op) fail_closed(m.op, why);
+    }
+    wq_.clear();
+    wq_bytes_ = 0;
+  }
+
+  // A data, ping or pong frame could not be written: the connection is over, and the queued
+  // frames fail. The read side tells how it ended (the peer's close frame may still be in our
+  // input), bounded by close_timeout; if it is not reading, the connection ends now.
+  void write_failed(const error_code& ec) {
+    if (finished_) return;
+    close_queued_ = true;
+    fail_queue(ec == asio::error::operation_aborted ? "" : error_text(ec));
+    if (!reading_) return abort(1006, "write failed: " + error_text(ec));
+    if (!close_timer_) arm_close_timer();
   }
 
   void drop_queue_and_close(uint16_t code, const char* reason) {
@@ -540,7 +841,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       wq_.pop_back();
       unpin(m);
       if (m.kind <= kBinary) wq_bytes_ -= m.size();
-      if (m.op) m.op->fail(kClosed, "connection closed (send queue overflow)");
+      if (m.op) fail_closed(m.op, "send queue overflow");
     }
     start_close(code, reason, nullptr);
   }
@@ -560,7 +861,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     for (auto& m : pending) {
       unpin(m);
-      if (m.op) m.op->fail(kClosed, "connection closed");
+      if (m.op) fail_closed(m.op);
     }
     wq_bytes_ = 0;
     for (auto& m : wq_) wq_bytes_ += m.kind <= kBinary ? m.size() : 0;
@@ -593,7 +894,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     close_timer_->async_wait([w = weak_from_this()](const error_code& ec) {
       auto self = w.lock();
       if (ec || !self) return;
-      self->abort(1006, "close timed out");
+      self->abort(1006, "close timed out", /*linger_first=*/true);
     });
   }
 
@@ -633,6 +934,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   size_t wq_bytes_ = 0;
   bool writing_ = false;
   bool close_queued_ = false;
+  bool close_started_ = false;  // our close frame handed to Beast
+  bool peer_closed_ = false;    // the peer's close frame was read
   bool finished_ = false;
   std::vector<OpPtr> close_waiters_;
   std::unique_ptr<asio::steady_timer> close_timer_;
@@ -668,7 +971,7 @@ static int ws_send(lua_State* L) {
   Conn* c = check_ws(L);
   std::string_view data = check_sv(L, 2);
   Kind kind = check_kind(L, 3, kText);
-  if (!c->sendable()) raise(L, kClosed, "send: connection is closed");
+  if (!c->sendable()) raise(L, kClosed, "send: WebSocket is closed");
   if ((kind == kPing || kind == kPong) && data.size() > 125)
     raise(L, "EINVAL", "send: ping/pong payload must be at most 125 bytes");
   if (data.size() > c->settings.max_message && kind <= kBinary)
@@ -686,7 +989,7 @@ static int control(lua_State* L, Kind kind, const char* what) {
   Conn* c = check_ws(L);
   std::string_view data = lua_isnoneornil(L, 2) ? std::string_view{} : check_sv(L, 2);
   if (data.size() > 125) raisef(L, "EINVAL", "%s: payload must be at most 125 bytes", what);
-  if (!c->sendable()) raisef(L, kClosed, "%s: connection is closed", what);
+  if (!c->sendable()) raisef(L, kClosed, "%s: WebSocket is closed", what);
   lua_settop(L, 2);
   return suspend(L, what, c->timeout_ms, [&](const OpPtr& op) {
     OutMsg m = owned_msg(kind, 0, std::make_shared<const std::string>(data));
@@ -1032,15 +1335,15 @@ static int ws_connect(lua_State* L) {
       c->tls.emplace(adopt_socket(op->engine().io(), *sock), *spec->ctx);
       c->note_addresses();
       std::string terr;
-      if (!tls::prepare_client(c->tls->next_layer(), spec->tls, spec->host, terr)) {
+      if (!tls::prepare_client(c->tls_stream(), spec->tls, spec->host, terr)) {
         c->abort();
         return op->fail("ETLS", terr);
       }
-      c->tls->next_layer().async_handshake(ssl::stream_base::client, [op, c, spec](const error_code& ec) {
+      c->tls_stream().async_handshake(ssl::stream_base::client, [op, c, spec](const error_code& ec) {
         if (!op->active()) return;
         if (ec) {
           std::string code, msg;
-          tls::describe_handshake_error(c->tls->next_layer().native_handle(), ec, code, msg);
+          tls::describe_handshake_error(c->tls_stream().native_handle(), ec, code, msg);
           c->abort();
           return op->fail(code, msg);
         }
@@ -1247,7 +1550,7 @@ class Server : public std::enable_shared_from_this<Server> {
     });
     auto self = shared_from_this();
     if (opts_.ctx) {
-      c->tls->next_layer().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
+      c->tls_stream().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
         if (ec || self->closed_) return self->handshake_failed(c, hs);
         self->read_request(c, hs);
       });

@@ -575,8 +575,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   // Closes the TCP connection at once (no closing handshake).
   // With `linger`, after our close frame (see Linger).
+  // A peer that closed is reported with its code (not clean: our answer did not make it).
   void abort(uint16_t code = 1006, std::string reason = "connection aborted", bool linger_first = false) {
     if (finished_) return;
+    if (!read_ended_ && peer_closed_) {
+      PeerClose pc = peer_close();
+      end_reading(pc.code, std::move(pc.reason), false);
+    }
     if (!read_ended_) end_reading(code, std::move(reason), false);
     if (linger_first)
       linger();
@@ -698,8 +703,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
   }
 
-  // The peer's close frame (Beast is reading it). An invalid code is answered with 1002 instead
-  // of Beast's echo. If our close frame is being written, the closing handshake is complete:
+  // The peer's close frame (Beast is reading it): no more sends, and the rest of the closing
+  // handshake is bounded by close_timeout. An invalid code is answered with 1002 instead of
+  // Beast's echo. If our close frame is being written, the closing handshake is complete:
   // end it now (Beast 1.81 deadlocks when both sides close at once while a read is pending:
   // its close holds the write lock and waits for the read lock, the read the other way round;
   // and there is nothing left to wait for). Otherwise Beast answers and the read completes
@@ -708,6 +714,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
     peer_closed_ = true;
     PeerClose pc = peer_close();
     if (!pc.valid) visit([&](auto& ws) { ws.next_layer().answer_close_with(1002, "invalid close code"); });
+    if (!close_queued_) {
+      close_queued_ = true;
+      arm_close_timer();
+    }
     if (!close_started_ || finished_) return;
     asio::post(engine_.io(), [self = shared_from_this(), pc = std::move(pc)]() mutable {
       if (self->finished_) return;

@@ -29,6 +29,7 @@
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/tls.hpp"
+#include "stdlib/net/ws_layer.hpp"
 
 namespace mw::net {
 namespace {  // internal names (tcp.cpp has its own Conn and Server)
@@ -39,8 +40,8 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using error_code = boost::system::error_code;
-template <class Next>
-class Layer;
+using wslayer::Layer;
+using wslayer::Linger;
 using PlainWs = websocket::stream<Layer<Socket>>;  // Socket: see connect.hpp
 using TlsWs = websocket::stream<Layer<ssl::stream<Socket>>>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -51,6 +52,7 @@ static constexpr const char* kSpecType = "moonwire.ws.spec";
 static constexpr size_t kDefaultMaxMessage = 64u * 1024 * 1024;
 static constexpr size_t kDefaultMaxQueue = 1024u * 1024;
 static constexpr int64_t kDefaultCloseTimeout = 5000;
+static constexpr int64_t kBriefLinger = 1000;
 // The incoming queue pauses reading (TCP backpressure) past these bounds.
 static constexpr size_t kInQueueMessages = 256;
 static constexpr size_t kInQueueBytes = 4u * 1024 * 1024;
@@ -107,232 +109,6 @@ static std::string violation_reason(const error_code& ec) {
 static bool valid_close_code(unsigned code) {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
-
-// --- the layer under Beast ------------------------------------------------------------------
-
-// Frame boundaries in the outgoing byte stream (the frames Beast writes, so well formed).
-class FrameCursor {
- public:
-  bool at_boundary() const { return have_ == 0 && left_ == 0; }
-
-  // `n` bytes of `b` were written.
-  template <class Buffers>
-  void advance(const Buffers& b, size_t n) {
-    size_t off = 0;
-    while (off < n) {
-      if (left_ > 0) {
-        size_t k = static_cast<size_t>(std::min<uint64_t>(left_, n - off));
-        left_ -= k;
-        off += k;
-        continue;
-      }
-      beast::buffers_suffix<Buffers> rest(b);
-      rest.consume(off);
-      size_t k = asio::buffer_copy(asio::buffer(hdr_ + have_, std::min(need() - have_, n - off)), rest);
-      have_ += k;
-      off += k;
-      if (have_ == need()) {
-        left_ = payload_length();
-        have_ = 0;
-      }
-    }
-  }
-
- private:
-  // Header size so far known: 2, then 2 + extended length + mask key.
-  size_t need() const {
-    if (have_ < 2) return 2;
-    size_t len7 = hdr_[1] & 0x7f;
-    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((hdr_[1] & 0x80) ? 4 : 0);
-  }
-  uint64_t payload_length() const {
-    size_t len7 = hdr_[1] & 0x7f;
-    if (len7 < 126) return len7;
-    uint64_t v = 0;
-    for (size_t i = 0; i < (len7 == 126 ? 2u : 8u); ++i) v = (v << 8) | hdr_[2 + i];
-    return v;
-  }
-
-  uint8_t hdr_[14] = {};
-  size_t have_ = 0;
-  uint64_t left_ = 0;
-};
-
-// A close frame (`mask`: the 4-byte key of a client frame, or null).
-static std::string close_frame(uint16_t code, std::string_view reason, const uint8_t* mask) {
-  std::string payload;
-  payload.push_back(static_cast<char>(code >> 8));
-  payload.push_back(static_cast<char>(code & 0xff));
-  payload.append(reason.substr(0, 123));
-  std::string f;
-  f.push_back(static_cast<char>(0x88));
-  f.push_back(static_cast<char>((mask ? 0x80 : 0) | payload.size()));
-  if (mask) {
-    f.append(reinterpret_cast<const char*>(mask), 4);
-    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
-  }
-  return f + payload;
-}
-
-// The stream right under each websocket::stream: `Next` is Socket (ws://) or ssl::stream<Socket>
-// (wss://). Being our own type, it
-// - decides what Beast's teardown does after a closing handshake (async_teardown below);
-// - can answer a peer's close frame that carries an invalid code with 1002, where Beast 1.81
-//   would echo the code back: once armed, the next close frame Beast writes (its echo) is
-//   replaced by ours. That needs the frame boundaries of what was written (FrameCursor), tracked
-//   from the end of the opening handshake on.
-template <class Next>
-class Layer {
- public:
-  using next_layer_type = Next;
-  using executor_type = typename Next::executor_type;
-  using lowest_layer_type = typename Next::lowest_layer_type;
-
-  template <class... Args>
-  explicit Layer(Args&&... args) : next_(std::forward<Args>(args)...) {}
-
-  executor_type get_executor() noexcept { return next_.get_executor(); }
-  Next& next_layer() noexcept { return next_; }
-  lowest_layer_type& lowest_layer() { return next_.lowest_layer(); }
-  const lowest_layer_type& lowest_layer() const { return next_.lowest_layer(); }
-
-  // After the opening handshake: from now on only frames are written.
-  void track_frames() { state_ = std::make_shared<State>(); }
-  // The peer's close frame had an invalid code: say `code` instead of echoing it.
-  void answer_close_with(uint16_t code, std::string reason) {
-    if (!state_) return;
-    state_->answer_code = code;
-    state_->answer_reason = std::move(reason);
-  }
-
-  template <class Buffers, class Handler>
-  void async_read_some(const Buffers& b, Handler&& h) {
-    next_.async_read_some(b, std::forward<Handler>(h));
-  }
-
-  template <class Buffers, class Handler>
-  void async_write_some(const Buffers& b, Handler&& h) {
-    if (!state_) return next_.async_write_some(b, std::forward<Handler>(h));
-    if (state_->answer_code && state_->cursor.at_boundary()) {
-      uint8_t f[2 + 4 + 125];
-      if (size_t n = close_frame_size(b, f)) return write_answer(f, n, std::forward<Handler>(h));
-    }
-    // The handler may run after this layer is gone (the stream was destroyed meanwhile): it
-    // holds the state, not `this`.
-    auto ex = asio::get_associated_executor(h, get_executor());
-    auto alloc = asio::get_associated_allocator(h);
-    next_.async_write_some(
-        b, asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, b, h = std::forward<Handler>(h)](
-                                                                   const error_code& ec, size_t n) mutable {
-                                 st->cursor.advance(b, n);
-                                 std::move(h)(ec, n);
-                               })));
-  }
-
- private:
-  struct State {
-    FrameCursor cursor;
-    uint16_t answer_code = 0;
-    std::string answer_reason;
-  };
-
-  // The size of `b` if it is exactly one close frame (copied to `f`), else 0.
-  template <class Buffers>
-  static size_t close_frame_size(const Buffers& b, uint8_t (&f)[2 + 4 + 125]) {
-    size_t n = asio::buffer_size(b);
-    if (n < 2 || n > sizeof f) return 0;
-    asio::buffer_copy(asio::buffer(f), b);
-    size_t want = 2 + ((f[1] & 0x80) ? 4 : 0) + (f[1] & 0x7f);
-    return f[0] == 0x88 && n == want ? n : 0;
-  }
-
-  // Writes our close frame in place of Beast's (`f`, `n` bytes), reporting Beast's as written.
-  template <class Handler>
-  void write_answer(const uint8_t* f, size_t n, Handler&& h) {
-    auto out = std::make_shared<std::string>(
-        close_frame(state_->answer_code, state_->answer_reason, (f[1] & 0x80) ? f + 2 : nullptr));
-    state_->answer_code = 0;
-    auto ex = asio::get_associated_executor(h, get_executor());
-    asio::async_write(next_, asio::buffer(*out),
-                      asio::bind_executor(ex, [out, n, h = std::forward<Handler>(h)](const error_code& ec, size_t) mutable {
-                        std::move(h)(ec, ec ? 0 : n);
-                      }));
-  }
-
-  Next next_;
-  std::shared_ptr<State> state_;
-};
-
-// Beast's teardown at the end of a closing handshake (ours, found by argument-dependent lookup):
-// Beast 1.81's own reads at most 2 KB from the socket and then closes it, which resets the
-// connection (RST) when more input is pending, and fails on a peer that resets after a
-// completed handshake. Here it does nothing on TCP: Conn::linger() half-closes and drains the
-// socket once Beast is done. On TLS it sends our close_notify without waiting for the peer's
-// (what follows is drained the same way).
-template <class Handler>
-void async_teardown(beast::role_type, Layer<Socket>& s, Handler&& h) {
-  asio::post(s.get_executor(), beast::bind_front_handler(std::forward<Handler>(h), error_code{}));
-}
-
-template <class Handler>
-void async_teardown(beast::role_type, Layer<ssl::stream<Socket>>& s, Handler&& h) {
-  auto& stream = s.next_layer();
-  SSL_set_shutdown(stream.native_handle(), SSL_RECEIVED_SHUTDOWN);  // one way: send, don't wait
-  auto ex = asio::get_associated_executor(h, s.get_executor());
-  stream.async_shutdown(asio::bind_executor(ex, [h = std::forward<Handler>(h)](const error_code&) mutable {
-    std::move(h)(error_code{});  // a peer that is gone already changes nothing here
-  }));
-}
-
-// Lingering close (as nginx's lingering_close): closing a socket whose input was not all read
-// makes the kernel reset the connection, and a peer still sending (the rest of a message too
-// big for us, frames in flight) may then never read our close frame. So the socket is
-// half-closed (our FIN follows everything already sent) and its input read and discarded until
-// the peer's EOF, for at most `ms` and kLingerBytes, then closed.
-class Linger : public std::enable_shared_from_this<Linger> {
- public:
-  static constexpr uint64_t kLingerBytes = 64u * 1024 * 1024;
-
-  // Takes the socket's descriptor over (pending operations on `s` complete as aborted).
-  static void start(Socket& s, int64_t ms) {
-    error_code ec;
-    auto ep = s.local_endpoint(ec);
-    if (ec || ms <= 0) return (void)s.close(ec);
-    auto fd = s.release(ec);
-    if (ec) return (void)s.close(ec);
-    auto l = std::make_shared<Linger>(s.get_executor(), ep.protocol(), fd, ms);
-    l->sock_.shutdown(Socket::shutdown_send, ec);
-    l->timer_.async_wait([w = std::weak_ptr<Linger>(l)](const error_code& ec) {
-      if (auto self = w.lock(); self && !ec) self->stop();
-    });
-    l->read();
-  }
-
-  Linger(const Socket::executor_type& ex, tcp protocol, Socket::native_handle_type fd, int64_t ms)
-      : sock_(ex, protocol, fd), timer_(ex, std::chrono::milliseconds(ms)) {}
-
- private:
-  void read() {
-    sock_.async_read_some(asio::buffer(buf_), pooled([self = shared_from_this()](const error_code& ec, size_t n) {
-      self->total_ += n;
-      if (ec || self->total_ >= kLingerBytes) return self->stop();
-      self->read();
-    }));
-  }
-
-  void stop() {
-    error_code ignored;
-    timer_.cancel();
-    sock_.close(ignored);
-  }
-
-  Socket sock_;
-  asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
-                             Socket::executor_type>
-      timer_;
-  uint64_t total_ = 0;
-  char buf_[16 * 1024];
-};
 
 struct Settings {
   size_t max_message = kDefaultMaxMessage;
@@ -439,10 +215,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
     error_code ignored;
     if (plain || tls) lowest().close(ignored);
   }
-  // Closes after our close frame: see Linger (bounded by close_timeout, default 5 s).
-  void linger() {
+  // Closes after our close frame: see Linger. Bounded by close_timeout (default 5 s); by 1 s
+  // at most after a close timeout (the peer was given its time already) or during a shutdown.
+  void linger(bool briefly = false) {
     if (!(plain || tls) || !lowest().is_open()) return;
-    Linger::start(lowest(), settings.close_timeout_ms < 0 ? kDefaultCloseTimeout : settings.close_timeout_ms);
+    int64_t ms = settings.close_timeout_ms < 0 ? kDefaultCloseTimeout : settings.close_timeout_ms;
+    if (briefly || engine_.shutting_down()) ms = std::min<int64_t>(ms, kBriefLinger);
+    Linger::start(lowest(), ms);
   }
   void shutdown_send() {
     error_code ignored;
@@ -584,7 +363,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     if (!read_ended_) end_reading(code, std::move(reason), false);
     if (linger_first)
-      linger();
+      linger(/*briefly=*/true);
     else
       close_socket();
     finish(kClosed, "connection closed");
@@ -812,6 +591,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     uint16_t code = close_code_for(ec);  // the peer's answer broke the protocol
     if (code != 1006) return end_reading(code, violation_reason(ec), false);
+    if (peer_closed_) {
+      PeerClose pc = peer_close();
+      return end_reading(pc.code, std::move(pc.reason), false);
+    }
     end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
   }
 

@@ -7,6 +7,8 @@
 // Outgoing frames (data, ping, pong, close) go through one write queue: Beast allows one write
 // at a time, and messages from several tasks never interleave. send() returns once Beast has
 // handed the frame to the kernel; broadcast() queues without waiting, with a per-client bound.
+// Between Beast and the socket sits wslayer::Layer (ws_layer.hpp): our teardown, our answer to
+// invalid close codes, and the lingering close that ends every connection after a close frame.
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -352,9 +354,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
     enqueue(owned_msg(kClose, code, std::make_shared<const std::string>(std::move(reason))));
   }
 
-  // Closes the TCP connection at once (no closing handshake).
-  // With `linger`, after our close frame (see Linger).
-  // A peer that closed is reported with its code (not clean: our answer did not make it).
+  // Ends the connection without (the rest of) a closing handshake: closes the socket at once,
+  // or with `linger_first` (our close frame was queued) lingers briefly, see Linger. A peer
+  // whose close frame was read is reported with its code, not clean (our answer did not make it).
   void abort(uint16_t code = 1006, std::string reason = "connection aborted", bool linger_first = false) {
     if (finished_) return;
     if (!read_ended_ && peer_closed_) {

@@ -7,6 +7,8 @@
 // Outgoing frames (data, ping, pong, close) go through one write queue: Beast allows one write
 // at a time, and messages from several tasks never interleave. send() returns once Beast has
 // handed the frame to the kernel; broadcast() queues without waiting, with a per-client bound.
+// Between Beast and the socket sits wslayer::Layer (ws_layer.hpp): our teardown, our answer to
+// invalid close codes, and the lingering close that ends every connection after a close frame.
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -30,6 +32,7 @@
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/tls.hpp"
 #include "stdlib/net/url.hpp"
+#include "stdlib/net/ws_layer.hpp"
 
 namespace mw::net {
 namespace {  // internal names (tcp.cpp has its own Conn and Server)
@@ -40,8 +43,10 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 using error_code = boost::system::error_code;
-using PlainWs = websocket::stream<Socket>;  // Socket: see connect.hpp
-using TlsWs = websocket::stream<ssl::stream<Socket>>;
+using wslayer::Layer;
+using wslayer::Linger;
+using PlainWs = websocket::stream<Layer<Socket>>;  // Socket: see connect.hpp
+using TlsWs = websocket::stream<Layer<ssl::stream<Socket>>>;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 static constexpr const char* kWsType = "moonwire.ws.conn";
@@ -50,6 +55,7 @@ static constexpr const char* kSpecType = "moonwire.ws.spec";
 static constexpr size_t kDefaultMaxMessage = 64u * 1024 * 1024;
 static constexpr size_t kDefaultMaxQueue = 1024u * 1024;
 static constexpr int64_t kDefaultCloseTimeout = 5000;
+static constexpr int64_t kBriefLinger = 1000;
 // The incoming queue pauses reading (TCP backpressure) past these bounds.
 static constexpr size_t kInQueueMessages = 256;
 static constexpr size_t kInQueueBytes = 4u * 1024 * 1024;
@@ -87,12 +93,24 @@ static void push_headers(lua_State* L, const Headers& h) {
   }
 }
 
-// Close code the local side sent when Beast rejected what the peer sent.
+// Close code the local side sent when Beast rejected what the peer sent (Beast answers a bad
+// close frame, even one with an invalid UTF-8 reason, with 1002).
 static uint16_t close_code_for(const error_code& ec) {
   if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) return 1009;
-  if (ec == websocket::error::bad_frame_payload || ec == websocket::error::bad_close_payload) return 1007;
+  if (ec == websocket::error::bad_frame_payload) return 1007;
   if (ec == websocket::condition::protocol_violation) return 1002;
   return 1006;
+}
+
+static std::string violation_reason(const error_code& ec) {
+  if (ec == websocket::error::bad_close_code) return "invalid close code from the peer";
+  if (ec == websocket::error::bad_close_payload) return "invalid UTF-8 in the peer's close reason";
+  return ec.message();
+}
+
+// Close codes a peer may send (RFC 6455 7.4, IANA registry); 1005 (none) is no code at all.
+static bool valid_close_code(unsigned code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 struct Settings {
@@ -194,10 +212,19 @@ class Conn : public std::enable_shared_from_this<Conn> {
     else if (tls)
       f(*tls);
   }
-  Socket& lowest() { return plain ? plain->next_layer() : tls->next_layer().next_layer(); }
+  Socket& lowest() { return plain ? plain->next_layer().next_layer() : tls->next_layer().next_layer().next_layer(); }
+  ssl::stream<Socket>& tls_stream() { return tls->next_layer().next_layer(); }
   void close_socket() {
     error_code ignored;
     if (plain || tls) lowest().close(ignored);
+  }
+  // Closes after our close frame: see Linger. Bounded by close_timeout (default 5 s); by 1 s
+  // at most after a close timeout (the peer was given its time already) or during a shutdown.
+  void linger(bool briefly = false) {
+    if (!(plain || tls) || !lowest().is_open()) return;
+    int64_t ms = settings.close_timeout_ms < 0 ? kDefaultCloseTimeout : settings.close_timeout_ms;
+    if (briefly || engine_.shutting_down()) ms = std::min<int64_t>(ms, kBriefLinger);
+    Linger::start(lowest(), ms);
   }
   void shutdown_send() {
     error_code ignored;
@@ -237,6 +264,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       ws.read_message_max(settings.max_message);
       ws.auto_fragment(false);
       ws.control_callback([this](websocket::frame_type k, beast::string_view payload) { on_control(k, payload); });
+      ws.next_layer().track_frames();
     });
     auto& r = registry();
     if (r.engine != engine_.serial()) {
@@ -327,11 +355,20 @@ class Conn : public std::enable_shared_from_this<Conn> {
     enqueue(owned_msg(kClose, code, std::make_shared<const std::string>(std::move(reason))));
   }
 
-  // Closes the TCP connection at once (no closing handshake).
-  void abort(uint16_t code = 1006, const char* reason = "connection aborted") {
+  // Ends the connection without (the rest of) a closing handshake: closes the socket at once,
+  // or with `linger_first` (our close frame was queued) lingers briefly, see Linger. A peer
+  // whose close frame was read is reported with its code, not clean (our answer did not make it).
+  void abort(uint16_t code = 1006, std::string reason = "connection aborted", bool linger_first = false) {
     if (finished_) return;
-    if (!read_ended_) end_reading(code, reason, false);
-    close_socket();
+    if (!read_ended_ && peer_closed_) {
+      PeerClose pc = peer_close();
+      end_reading(pc.code, std::move(pc.reason), false);
+    }
+    if (!read_ended_) end_reading(code, std::move(reason), false);
+    if (linger_first)
+      linger(/*briefly=*/true);
+    else
+      close_socket();
     finish(kClosed, "connection closed");
   }
 
@@ -366,28 +403,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   void on_read(const error_code& ec) {
     alive_ = true;
-    if (ec) {
-      reading_ = false;
-      if (read_ended_) return;
-      if (ec == websocket::error::closed) {
-        websocket::close_reason cr;
-        visit([&](auto& ws) { cr = ws.reason(); });
-        end_reading(cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code),
-                    std::string(cr.reason.data(), cr.reason.size()), true);
-        close_socket();
-        return finish(kClosed, "connection closed");
-      }
-      uint16_t code = close_code_for(ec);
-      std::string reason = code == 1006 ? (finished_ ? "connection closed" : error_text(ec)) : ec.message();
-      end_reading(code, reason, false);
-      if (code == 1006) {
-        close_socket();
-        return finish(error_code_name(ec), "connection lost: " + error_text(ec));
-      }
-      // Beast has sent the close frame (protocol violation); it tears down the connection.
-      close_socket();
-      return finish(kClosed, "connection closed: " + reason);
-    }
+    if (ec) return on_read_error(ec);
     Kind kind = kBinary;
     visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
     bool handed_over = rq_.empty() && reader_busy();
@@ -413,27 +429,49 @@ class Conn : public std::enable_shared_from_this<Conn> {
     asio::post(engine_.io(), pooled([self = shared_from_this()] { self->read_loop(); }));
   }
 
+  void on_read_error(const error_code& ec) {
+    reading_ = false;
+    if (read_ended_) return;
+    uint16_t code = close_code_for(ec);
+    if (ec == websocket::error::closed || (peer_closed_ && code == 1006)) {
+      // The peer closed. Beast has answered (unless that failed: then not clean).
+      PeerClose pc = peer_close();
+      end_reading(pc.code, std::move(pc.reason), pc.valid && ec == websocket::error::closed);
+      linger();
+      return finish(kClosed, "connection closed");
+    }
+    if (code == 1006) {
+      end_reading(code, finished_ ? "connection closed" : error_text(ec), false);
+      close_socket();
+      return finish(error_code_name(ec), "connection lost: " + error_text(ec));
+    }
+    // A protocol violation: Beast has sent our close frame.
+    std::string reason = violation_reason(ec);
+    end_reading(code, reason, false);
+    linger();
+    return finish(kClosed, "connection closed: " + reason);
+  }
+
+  // The peer's close frame as the script sees it: 1005 when it carried no code; an invalid
+  // code (answered with 1002, see Layer) as 1002, not valid.
+  struct PeerClose {
+    uint16_t code;
+    std::string reason;
+    bool valid;
+  };
+  PeerClose peer_close() {
+    websocket::close_reason cr;
+    visit([&](auto& ws) { cr = ws.reason(); });
+    std::string reason(cr.reason.data(), cr.reason.size());
+    if (cr.code == websocket::close_code::none) return {1005, reason, true};
+    if (!valid_close_code(cr.code))
+      return {1002, "invalid close code " + std::to_string(cr.code) + " from the peer", false};
+    return {static_cast<uint16_t>(cr.code), reason, true};
+  }
+
   void on_control(websocket::frame_type k, beast::string_view payload) {
     alive_ = true;
-    if (k == websocket::frame_type::close) {
-      // The peer's close frame. If ours was already sent, the closing handshake is complete:
-      // end it now (Beast 1.81 can deadlock when both sides close at once while a read is
-      // pending; and there is nothing left to wait for). Otherwise Beast replies and the read
-      // completes with `closed`.
-      if (close_queued_ && !finished_) {
-        websocket::close_reason cr;
-        visit([&](auto& ws) { cr = ws.reason(); });
-        uint16_t code = cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code);
-        std::string reason(cr.reason.data(), cr.reason.size());
-        asio::post(engine_.io(), [self = shared_from_this(), code, reason]() mutable {
-          if (self->finished_) return;
-          self->end_reading(code, std::move(reason), true);
-          self->close_socket();
-          self->finish(kClosed, "connection closed");
-        });
-      }
-      return;
-    }
+    if (k == websocket::frame_type::close) return on_peer_close();
     Kind kind = k == websocket::frame_type::ping ? kPing : kPong;
     rq_bytes_ += payload.size();
     rq_.push_back({kind, 0, true, std::string(payload.data(), payload.size())});
@@ -445,6 +483,30 @@ class Conn : public std::enable_shared_from_this<Conn> {
         self->deliver();
       });
     }
+  }
+
+  // The peer's close frame (Beast is reading it): no more sends, and the rest of the closing
+  // handshake is bounded by close_timeout. An invalid code is answered with 1002 instead of
+  // Beast's echo. If our close frame is being written, the closing handshake is complete:
+  // end it now (Beast 1.81 deadlocks when both sides close at once while a read is pending:
+  // its close holds the write lock and waits for the read lock, the read the other way round;
+  // and there is nothing left to wait for). Otherwise Beast answers and the read completes
+  // with `closed`.
+  void on_peer_close() {
+    peer_closed_ = true;
+    PeerClose pc = peer_close();
+    if (!pc.valid) visit([&](auto& ws) { ws.next_layer().answer_close_with(1002, "invalid close code"); });
+    if (!close_queued_) {
+      close_queued_ = true;
+      arm_close_timer();
+    }
+    if (!close_started_ || finished_) return;
+    asio::post(engine_.io(), [self = shared_from_this(), pc = std::move(pc)]() mutable {
+      if (self->finished_) return;
+      self->end_reading(pc.code, std::move(pc.reason), pc.valid);
+      self->linger();
+      self->finish(kClosed, "connection closed");
+    });
   }
 
   void deliver() {
@@ -487,6 +549,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
           ws.async_pong(websocket::ping_data(m.data.data(), m.data.size()), done);
           break;
         case kClose: {
+          close_started_ = true;
           websocket::close_reason cr(m.code);
           cr.reason.assign(m.data.data(), m.data.size());
           ws.async_close(cr, done);
@@ -511,26 +574,59 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (m.kind <= kBinary) wq_bytes_ -= m.size();
     if (m.kind == kClose) {
       // Closing handshake complete (or failed): the read loop ends with `closed`.
-      if (!read_ended_) {
-        if (!ec) {
-          websocket::close_reason cr;
-          visit([&](auto& ws) { cr = ws.reason(); });
-          end_reading(cr.code == websocket::close_code::none ? 1005 : static_cast<uint16_t>(cr.code),
-                      std::string(cr.reason.data(), cr.reason.size()), true);
-        } else {
-          end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
-        }
-      }
-      close_socket();
+      if (!read_ended_) end_close_handshake(ec);
+      linger();
       return finish(kClosed, "connection closed");
     }
     if (ec) {
-      if (m.op) m.op->fail(finished_ ? std::string(kClosed) : error_code_name(ec), "send: " + error_text(ec));
-      abort(1006, "write failed");
-      return;
+      if (m.op) fail_closed(m.op, ec == asio::error::operation_aborted ? "" : error_text(ec));
+      return write_failed(ec);
     }
     if (m.op) m.op->resume();
     pump();
+  }
+
+  // Our close (async_close) is done: the peer's answer, or why there is none.
+  void end_close_handshake(const error_code& ec) {
+    if (!ec) {
+      PeerClose pc = peer_close();
+      return end_reading(pc.code, std::move(pc.reason), pc.valid);
+    }
+    uint16_t code = close_code_for(ec);  // the peer's answer broke the protocol
+    if (code != 1006) return end_reading(code, violation_reason(ec), false);
+    if (peer_closed_) {
+      PeerClose pc = peer_close();
+      return end_reading(pc.code, std::move(pc.reason), false);
+    }
+    end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
+  }
+
+  // `op` (a send, ping or pong) cannot complete: the connection is closed.
+  static void fail_closed(const OpPtr& op, std::string_view why = {}) {
+    std::string msg = std::string(op->what()) + ": WebSocket is closed";
+    if (!why.empty()) msg += " (" + std::string(why) + ")";
+    op->fail(kClosed, msg);
+  }
+
+  // Fails every queued frame (none is being written).
+  void fail_queue(std::string_view why) {
+    for (auto& m : wq_) {
+      unpin(m);
+      if (m.op) fail_closed(m.op, why);
+    }
+    wq_.clear();
+    wq_bytes_ = 0;
+  }
+
+  // A data, ping or pong frame could not be written: the connection is over, and the queued
+  // frames fail. The read side tells how it ended (the peer's close frame may still be in our
+  // input), bounded by close_timeout; if it is not reading, the connection ends now.
+  void write_failed(const error_code& ec) {
+    if (finished_) return;
+    close_queued_ = true;
+    fail_queue(ec == asio::error::operation_aborted ? "" : error_text(ec));
+    if (!reading_) return abort(1006, "write failed: " + error_text(ec));
+    if (!close_timer_) arm_close_timer();
   }
 
   void drop_queue_and_close(uint16_t code, const char* reason) {
@@ -541,7 +637,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       wq_.pop_back();
       unpin(m);
       if (m.kind <= kBinary) wq_bytes_ -= m.size();
-      if (m.op) m.op->fail(kClosed, "connection closed (send queue overflow)");
+      if (m.op) fail_closed(m.op, "send queue overflow");
     }
     start_close(code, reason, nullptr);
   }
@@ -561,7 +657,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     for (auto& m : pending) {
       unpin(m);
-      if (m.op) m.op->fail(kClosed, "connection closed");
+      if (m.op) fail_closed(m.op);
     }
     wq_bytes_ = 0;
     for (auto& m : wq_) wq_bytes_ += m.kind <= kBinary ? m.size() : 0;
@@ -594,7 +690,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     close_timer_->async_wait([w = weak_from_this()](const error_code& ec) {
       auto self = w.lock();
       if (ec || !self) return;
-      self->abort(1006, "close timed out");
+      self->abort(1006, "close timed out", /*linger_first=*/true);
     });
   }
 
@@ -634,6 +730,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   size_t wq_bytes_ = 0;
   bool writing_ = false;
   bool close_queued_ = false;
+  bool close_started_ = false;  // our close frame handed to Beast
+  bool peer_closed_ = false;    // the peer's close frame was read
   bool finished_ = false;
   std::vector<OpPtr> close_waiters_;
   std::unique_ptr<asio::steady_timer> close_timer_;
@@ -669,7 +767,7 @@ static int ws_send(lua_State* L) {
   Conn* c = check_ws(L);
   std::string_view data = check_sv(L, 2);
   Kind kind = check_kind(L, 3, kText);
-  if (!c->sendable()) raise(L, kClosed, "send: connection is closed");
+  if (!c->sendable()) raise(L, kClosed, "send: WebSocket is closed");
   if ((kind == kPing || kind == kPong) && data.size() > 125)
     raise(L, "EINVAL", "send: ping/pong payload must be at most 125 bytes");
   if (data.size() > c->settings.max_message && kind <= kBinary)
@@ -687,7 +785,7 @@ static int control(lua_State* L, Kind kind, const char* what) {
   Conn* c = check_ws(L);
   std::string_view data = lua_isnoneornil(L, 2) ? std::string_view{} : check_sv(L, 2);
   if (data.size() > 125) raisef(L, "EINVAL", "%s: payload must be at most 125 bytes", what);
-  if (!c->sendable()) raisef(L, kClosed, "%s: connection is closed", what);
+  if (!c->sendable()) raisef(L, kClosed, "%s: WebSocket is closed", what);
   lua_settop(L, 2);
   return suspend(L, what, c->timeout_ms, [&](const OpPtr& op) {
     OutMsg m = owned_msg(kind, 0, std::make_shared<const std::string>(data));
@@ -1037,15 +1135,15 @@ static int ws_connect(lua_State* L) {
       c->tls.emplace(adopt_socket(op->engine().io(), *sock), *spec->ctx);
       c->note_addresses();
       std::string terr;
-      if (!tls::prepare_client(c->tls->next_layer(), spec->tls, spec->host, terr)) {
+      if (!tls::prepare_client(c->tls_stream(), spec->tls, spec->host, terr)) {
         c->abort();
         return op->fail("ETLS", terr);
       }
-      c->tls->next_layer().async_handshake(ssl::stream_base::client, [op, c, spec](const error_code& ec) {
+      c->tls_stream().async_handshake(ssl::stream_base::client, [op, c, spec](const error_code& ec) {
         if (!op->active()) return;
         if (ec) {
           std::string code, msg;
-          tls::describe_handshake_error(c->tls->next_layer().native_handle(), ec, code, msg);
+          tls::describe_handshake_error(c->tls_stream().native_handle(), ec, code, msg);
           c->abort();
           return op->fail(code, msg);
         }
@@ -1255,7 +1353,7 @@ class Server : public std::enable_shared_from_this<Server> {
     }
     auto self = shared_from_this();
     if (opts_.ctx) {
-      c->tls->next_layer().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
+      c->tls_stream().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
         if (ec || self->closed_) return self->handshake_failed(c, hs);
         self->read_request(c, hs);
       });

@@ -1,5 +1,6 @@
 -- net.ws server robustness: a raw TCP client sends malformed frames; each connection is
--- closed with the right close code while another client keeps being served.
+-- closed with the right close code while another client keeps being served. Also close codes
+-- and the lingering close, seen from a raw client.
 local test = require("test")
 local proc = dofile("tests/support/proc.lua")
 
@@ -108,5 +109,74 @@ test("a valid raw client works (masking, fragments, ping)", function()
   c:write(frame(0x88, string.pack(">I2", 1000)))
   test.eq(read_close(c), 1000)
   c:close()
+  server:close()
+end)
+
+-- Valid close codes are echoed; invalid ones (Beast rejects some, accepts others such as 5000
+-- and 65535) are answered with 1002, and the server script sees 1002 with a reason. 1014 is
+-- valid but Beast 1.81 still treats it as reserved (answered with 1002): not checked here.
+test("close codes: valid ones are echoed, invalid ones answered with 1002", function()
+  local server, closes = server_with_echo()
+  local valid = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 3000, 4000, 4999 }
+  local invalid = { 0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535 }
+  local function answer(code)
+    local c = raw_client(server.port)
+    c:write(frame(0x88, string.pack(">I2", code) .. "why"))
+    local got = read_close(c)
+    test.eq(c:read_all(), "", code .. ": connection closed after the close frame")
+    c:close()
+    return got
+  end
+  for _, code in ipairs(valid) do test.eq(answer(code), code, "valid code " .. code) end
+  for _, code in ipairs(invalid) do test.eq(answer(code), 1002, "invalid code " .. code) end
+  for _ = 1, 100 do
+    if #closes >= #valid + #invalid then break end
+    task.sleep(0.01)
+  end
+  local want = {}
+  for _, code in ipairs(valid) do want[#want + 1] = code end
+  for _ = 1, #invalid do want[#want + 1] = 1002 end
+  test.eq(closes, want)
+  server:close()
+end)
+
+test("invalid close codes are reported to the server script as 1002 with a reason", function()
+  local server = net.ws.listen(0)
+  local got = {}
+  proc.serve(server, function(c)
+    local m = c:recv()
+    got[#got + 1] = m
+  end)
+  for _, code in ipairs({ 1004, 5000 }) do
+    local c = raw_client(server.port)
+    c:write(frame(0x88, string.pack(">I2", code)))
+    test.eq(read_close(c), 1002)
+    c:close()
+  end
+  for _ = 1, 100 do
+    if #got >= 2 then break end
+    task.sleep(0.01)
+  end
+  test.eq({ got[1].type, got[1].code, got[1].clean }, { "close", 1002, false })
+  test.matches(got[1].reason, "invalid close code")
+  test.eq({ got[2].type, got[2].code, got[2].clean }, { "close", 1002, false })
+  test.matches(got[2].reason, "invalid close code 5000")
+  server:close()
+end)
+
+-- The server stops reading at the frame header of a message over max_message and sends 1009:
+-- the raw client is still writing the rest. Without a lingering close the server would close
+-- a socket with unread input, the kernel would answer with RST, and the client's write (or its
+-- read of the close frame) would fail.
+test("lingering close: a client still sending an oversized message reads 1009, then EOF", function()
+  local server = server_with_echo({ max_message = 1024 })
+  for _, n in ipairs({ 1536, 4096, 100 * 1024, 1024 * 1024 }) do
+    local c = raw_client(server.port)
+    c:write(frame(0x82, string.rep("m", n)))
+    test.eq(read_close(c), 1009, n .. " bytes")
+    c:write(frame(0x88, string.pack(">I2", 1009)))  -- our answer, as a client would
+    test.eq(c:read_all(), "", n .. " bytes: EOF after the close frame")
+    c:close()
+  end
   server:close()
 end)

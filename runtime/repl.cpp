@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@ struct Edit {
   void (*using_history)() = nullptr;
   int (*read_history)(const char*) = nullptr;
   int (*write_history)(const char*) = nullptr;
+  int (*forced_update_display)() = nullptr;  // redraws the prompt and the line being typed
   bool load() {
     void* h = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
     if (!h) return false;
@@ -42,6 +44,7 @@ struct Edit {
     // silently undid the engine's handlers when they were installed meanwhile, so Ctrl-C at
     // the prompt killed the process instead of the graceful shutdown (exit 130).
     if (auto* catch_signals = static_cast<int*>(dlsym(h, "rl_catch_signals"))) *catch_signals = 0;
+    forced_update_display = reinterpret_cast<int (*)()>(dlsym(h, "rl_forced_update_display"));
     return readline && add_history && using_history && read_history && write_history;
   }
 };
@@ -160,6 +163,36 @@ int repl_readline(lua_State* L) {
   });
 }
 
+// Output from a task while the prompt waits: the prompt line is erased before it and drawn
+// again after it (with what was typed so far), so the prompt never ends up above the output.
+bool prompt_showing() { return g_reader && g_reader->tty && g_reader->pending && g_reader->pending->active(); }
+
+int repl_output_begin(lua_State* L) {
+  if (!prompt_showing()) return 0;
+  std::fflush(stdout);
+  std::fputs("\r\033[K", stdout);
+  return 0;
+}
+
+int repl_output_end(lua_State* L) {
+  if (!prompt_showing()) return 0;
+  std::fflush(stdout);
+  // libedit redraws its prompt and the line being typed. Its reader thread is blocked reading
+  // the terminal meanwhile; a key pressed at this very moment could interleave with the redraw.
+  if (g_have_edit && g_edit.forced_update_display) {
+    g_edit.forced_update_display();
+    return 0;
+  }
+  std::string prompt;
+  {
+    std::lock_guard lock(g_reader->mutex);
+    prompt = g_reader->prompt;
+  }
+  std::fputs(prompt.c_str(), stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
 int repl_add_history(lua_State* L) {
   const char* line = luaL_checkstring(L, 1);
   if (g_reader && g_reader->tty && g_have_edit && *line) g_edit.add_history(line);
@@ -175,15 +208,18 @@ void push_repl(lua_State* L) {
   lua_pushcfunction(L, repl_add_history);
   lua_pushboolean(L, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
   lua_pushstring(L, LUA_RELEASE);
-  // The loop receives (readline, add_history, is_tty, lua_release) through a wrapper closure.
+  lua_pushcfunction(L, repl_output_begin);
+  lua_pushcfunction(L, repl_output_end);
+  // The loop receives (readline, add_history, is_tty, lua_release, output_begin, output_end)
+  // through a wrapper closure.
   lua_pushcclosure(
       L,
       [](lua_State* L) -> int {
-        for (int i = 1; i <= 5; ++i) lua_pushvalue(L, lua_upvalueindex(i));
-        lua_callk(L, 4, 0, 0, [](lua_State*, int, lua_KContext) { return 0; });
+        for (int i = 1; i <= 7; ++i) lua_pushvalue(L, lua_upvalueindex(i));
+        lua_callk(L, 6, 0, 0, [](lua_State*, int, lua_KContext) { return 0; });
         return 0;
       },
-      5);
+      7);
 }
 
 }  // namespace mw

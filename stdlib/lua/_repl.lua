@@ -1,5 +1,5 @@
 -- The interactive loop. Runs as a task: tasks keep running while the prompt waits.
-local readline, add_history, is_tty, lua_release = ...
+local readline, add_history, is_tty, lua_release, output_begin, output_end = ...
 local concat, pack, unpack = table.concat, table.pack, table.unpack
 
 local pretty
@@ -66,6 +66,25 @@ end
 
 if is_tty then
   io.write("moonwire ", "(", lua_release, ")  tasks keep running while you type; Ctrl-D exits\n")
+  -- What a task prints while the prompt waits goes above the prompt, which is drawn again.
+  local function around(write)
+    return function(...)
+      output_begin()
+      local results = pack(pcall(write, ...))
+      output_end()
+      if not results[1] then error(results[2], 2) end
+      return unpack(results, 2, results.n)
+    end
+  end
+  print = around(print)
+  io.write = around(io.write)
+  local file_methods = getmetatable(io.stdout).__index
+  local file_write = file_methods.write
+  local stdout_write = around(file_write)
+  file_methods.write = function(f, ...)
+    if rawequal(f, io.stdout) then return stdout_write(f, ...) end
+    return file_write(f, ...)
+  end
 end
 
 local buffer

@@ -304,3 +304,21 @@ test("pipe: json.null and values with a protected metatable print as themselves,
   test.eq(r.code, 0, r.err)
   test.eq(r.out, "json.null\n{a = json.null, b = 1}\njson.null\nLocked\n")
 end)
+
+test("pty: a task printing while the prompt waits gets the prompt drawn again below, with the typed text", function()
+  local out, status = pty({
+    "expect:> ",
+    "send:task.spawn(function() task.sleep(0.3) print('tick') task.sleep(0.3) io.write('tock\\n') end) and nil\n",
+    "expect:> ",
+    "send:12",
+    "expect:tick",
+    "expect:> 12",   -- drawn again after the output, with what was typed
+    "expect:tock",
+    "expect:> 12",
+    "send: + 1\n",
+    "expect:13",
+    "expect:> ",
+    "eof",
+  })
+  test.eq(status, "exit 0", out)
+end)

@@ -407,12 +407,26 @@ test("200 requests from 200 tasks run concurrently", function()
   s:close()
 end)
 
-test("pool settings", function()
-  local p = http.pool({ max_idle_per_origin = 4, idle_timeout = 1000, close_idle = true })
+test("pool settings take effect: at most max_idle_per_origin idle, none after idle_timeout", function()
+  local s, stats = serve(function(req, c)
+    task.sleep(0.05) -- overlap: 10 requests need 10 connections
+    respond(c, "200 OK", {}, req.target)
+  end)
+  local p = http.pool({ max_idle_per_origin = 4, idle_timeout = 200, close_idle = true })
   test.eq(p.idle, 0)
-  test.eq(p.max_idle_per_origin, 4)
-  test.eq(p.idle_timeout, 1000)
-  http.pool({ max_idle_per_origin = 16, idle_timeout = 30000 })
+  local tasks = {}
+  for i = 1, 10 do tasks[i] = task.spawn(function() return http.get(base(s) .. "/p" .. i).status end) end
+  for i = 1, 10 do test.eq(tasks[i]:join(10), 200) end
+  test.eq(stats.conns, 10)
+  test.eq(http.pool().idle, 4)  -- the other 6 were closed instead of pooled
+  -- The next 4 sequential requests reuse the idle ones: no new connection.
+  for i = 1, 4 do http.get(base(s) .. "/again" .. i) end
+  test.eq(stats.conns, 10)
+  -- After idle_timeout, idle connections are not reused (a new one is opened).
+  task.sleep(0.4)
+  http.get(base(s) .. "/after")
+  test.eq(stats.conns, 11)
+  http.pool({ max_idle_per_origin = 16, idle_timeout = 30000, close_idle = true })
 end)
 
 test("URL user info becomes Basic authorization", function()

@@ -36,6 +36,37 @@ const char* global_function_name(lua_State* L) {
   return nullptr;
 }
 
+// "tcp.conn:read" for the function at the top (popped) when it is a method of the first
+// argument's class (its metatable's __index table, or the methods upvalue of an __index
+// function), or null.
+static const char* method_name(lua_State* L) {
+  if (!lua_getmetatable(L, 1)) {
+    lua_pop(L, 1);
+    return nullptr;
+  }
+  int mt = lua_gettop(L);
+  lua_getfield(L, mt, "__index");
+  if (lua_iscfunction(L, -1) && lua_getupvalue(L, -1, 1)) lua_replace(L, -2);  // new_class's methods
+  if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_rawequal(L, -1, mt - 1) && lua_type(L, -2) == LUA_TSTRING) {
+        lua_getfield(L, mt, "__name");
+        const char* cls = lua_isstring(L, -1) ? lua_tostring(L, -1) : "?";
+        if (std::strncmp(cls, "moonwire.", 9) == 0) cls += 9;
+        lua_pushfstring(L, "%s:%s", cls, lua_tostring(L, -3));
+        lua_replace(L, mt - 1);
+        lua_settop(L, mt - 1);
+        return lua_tostring(L, -1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, mt - 1);
+  lua_pop(L, 1);
+  return nullptr;
+}
+
 void value_error(lua_State* L, int arg, const char* msg) {
   lua_Debug ar;
   const char* name = nullptr;
@@ -43,8 +74,14 @@ void value_error(lua_State* L, int arg, const char* msg) {
     lua_getinfo(L, "nf", &ar);
     if (ar.namewhat && std::strcmp(ar.namewhat, "method") == 0) --arg;
     name = ar.name;
-    if (!name) name = global_function_name(L);  // called through pcall: no name at the call site
-    else lua_pop(L, 1);
+    if (name) {
+      lua_pop(L, 1);
+    } else {  // called through pcall: no name at the call site
+      lua_pushvalue(L, -1);
+      name = global_function_name(L);
+      if (name) lua_remove(L, -2);
+      else name = method_name(L);
+    }
   }
   raisef(L, "EINVAL", "bad argument #%d to '%s' (%s)", arg, name ? name : "?", msg);
 }

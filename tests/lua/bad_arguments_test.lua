@@ -1,0 +1,153 @@
+-- Every public function and method, called with every kind of bad argument: each call returns
+-- or raises a clear error (a string from Lua's argument checks, or an error object with a
+-- code), never crashes, never hangs the caller, and leaves other connections working. Under
+-- `make test-sanitize` the same calls prove that no bad-argument path leaks.
+local test = require("test")
+
+local BAD = {
+  { "nil", nil }, { "false", false }, { "true", true }, { "-1", -1 }, { "0", 0 }, { "1.5", 1.5 },
+  { "huge", 1e308 }, { "-huge", -math.huge }, { "nan", 0 / 0 }, { "maxint", math.maxinteger },
+  { "minint", math.mininteger }, { "empty string", "" }, { "text", "not a thing" },
+  { "long string", ("x"):rep(70000) }, { "numeric string", "99999" }, { "table", {} },
+  { "options typo", { timeuot = 1 } }, { "function", function() end }, { "thread", coroutine.create(function() end) },
+}
+
+-- Checks one call made in its own task: a call that waits (accept with no timeout, a recv) is
+-- cancelled after a moment; that is fine, only a crash or a non-error garbage value is not.
+local function probe(label, fn, ...)
+  local args = table.pack(...)
+  local t = task.spawn(function() return fn(table.unpack(args, 1, args.n)) end)
+  local ok, err = pcall(t.join, t, 0.02)
+  if not ok and type(err) == "table" and err.code == "ETIMEDOUT" and t.status == "suspended" then
+    t:cancel()  -- a call that waits (accept, recv): fine
+    ok, err = pcall(t.join, t, 5)
+    if not ok and type(err) == "table" and err.code == "cancelled" then return end
+  end
+  if ok then return end
+  local kind = type(err)
+  test.ok(kind == "string" or (kind == "table" and type(err.code) == "string" and type(err.message) == "string"),
+    label .. ": raised a " .. kind .. " that is neither a message nor an error object: " .. tostring(err))
+  if kind == "table" then
+    test.ok(err.code ~= "EIO" or tostring(err):find("I/O"), label .. ": vague error " .. tostring(err))
+  end
+end
+
+-- Calls fn with each bad value in each argument position (the others kept valid).
+local function sweep(name, fn, valid)
+  for pos = 1, math.max(#valid, 1) do
+    for _, bad in ipairs(BAD) do
+      local args = { table.unpack(valid) }
+      args[pos] = bad[2]
+      probe(name .. " arg " .. pos .. " = " .. bad[1], fn, table.unpack(args, 1, math.max(#valid, pos)))
+    end
+  end
+end
+
+-- A server that must keep working through all of this.
+local canary = net.tcp.listen(0)
+local canary_task = task.spawn(function()
+  while true do
+    local ok, c = pcall(canary.accept, canary)
+    if not ok then return end
+    task.spawn(function()
+      local line = c:read_line()
+      if line then c:write(line .. "\n") end
+      c:close()
+    end)
+  end
+end)
+local function canary_ok()
+  local c = net.tcp.connect("127.0.0.1", canary.port, { timeout = 5000 })
+  c:write("alive\n")
+  test.eq(c:read_line(), "alive")
+  c:close()
+end
+
+test("module functions", function()
+  local refused = "127.0.0.1"
+  sweep("net.tcp.connect", net.tcp.connect, { refused, 1, { timeout = 50 } })
+  sweep("net.tcp.listen", function(...) local s = net.tcp.listen(...) s:close() end, { "127.0.0.1", 0, {} })
+  sweep("net.udp.bind", function(...) local s = net.udp.bind(...) s:close() end, { "127.0.0.1", 0, {} })
+  sweep("net.ws.connect", net.ws.connect, { "ws://127.0.0.1:1/", { timeout = 50 } })
+  sweep("net.ws.listen", function(...) local s = net.ws.listen(...) s:close() end, { "127.0.0.1", 0, {} })
+  for _, m in ipairs({ "get", "post", "put", "patch", "delete", "head", "options", "request" }) do
+    sweep("http." .. m, http[m], { "http://127.0.0.1:1/", { timeout = 50 } })
+  end
+  sweep("http.pool", http.pool, { {} })
+  sweep("net.socks5.connect", net.socks5.connect, { "127.0.0.1", 1, "127.0.0.1", 1, "u", "p", { timeout = 50 } })
+  sweep("net.resolve", net.resolve, { "localhost", {} })
+  sweep("task.spawn", task.spawn, { function() end })
+  sweep("task.sleep", task.sleep, { 0 })
+  sweep("task.channel", task.channel, { 1 })
+  sweep("time.sleep", time.sleep, { 0 })
+  sweep("setTimeout", function(...) clearTimeout(setTimeout(...)) end, { function() end, 1 })
+  sweep("setInterval", function(...) clearInterval(setInterval(...)) end, { function() end, 1 })
+  sweep("clearTimeout", clearTimeout, { 1 })
+  sweep("json.encode", json.encode, { {}, {} })
+  sweep("json.decode", json.decode, { "{}", {} })
+  sweep("json.pretty", json.pretty, { {}, {} })
+  canary_ok()
+end, { timeout = 120 })
+
+test("methods of TCP connections and servers, open and closed", function()
+  local s = net.tcp.listen(0)
+  local peer
+  local acceptor = task.spawn(function() peer = s:accept() end)
+  local c = net.tcp.connect("127.0.0.1", s.port)
+  acceptor:join(5)
+  for _, m in ipairs({ "read", "read_line", "read_exactly", "write", "write_all", "set_timeout", "shutdown",
+                       "starttls", "flush", "peer_addr", "local_addr" }) do
+    sweep("conn:" .. m, function(...) return c[m](c, ...) end, { 1 })
+    probe("conn." .. m .. " on a non-connection", c[m], {}, 1)
+  end
+  for _, m in ipairs({ "accept", "local_addr" }) do
+    sweep("server:" .. m, function(...) return s[m](s, ...) end, { 1 })
+  end
+  c:close()
+  peer:close()
+  s:close()
+  for _, m in ipairs({ "read", "write", "read_line", "set_timeout", "close", "shutdown", "starttls" }) do
+    sweep("closed conn:" .. m, function(...) return c[m](c, ...) end, { 1 })
+  end
+  sweep("closed server:accept", function(...) return s:accept(...) end, { 1 })
+  canary_ok()
+end, { timeout = 120 })
+
+test("methods of UDP sockets, WebSockets, channels and tasks", function()
+  local u = net.udp.bind(0)
+  for _, m in ipairs({ "send", "recv", "connect", "send_connected", "set_broadcast", "set_timeout", "join_group",
+                       "leave_group", "set_multicast_ttl", "set_ttl" }) do
+    if u[m] then sweep("udp:" .. m, function(...) return u[m](u, ...) end, { "x", "127.0.0.1", 1 }) end
+  end
+  u:close()
+  sweep("closed udp:send", function(...) return u:send(...) end, { "x", "127.0.0.1", 1 })
+
+  local server = net.ws.listen(0)
+  local accepted
+  local acceptor = task.spawn(function() accepted = server:accept() end)
+  local ws = net.ws.connect("ws://127.0.0.1:" .. server.port .. "/")
+  acceptor:join(5)
+  for _, m in ipairs({ "send", "recv", "ping", "pong", "set_timeout", "close" }) do
+    sweep("ws:" .. m, function(...) return ws[m](ws, ...) end, { "x" })
+  end
+  for _, m in ipairs({ "broadcast", "accept", "clients", "client_count" }) do
+    sweep("ws server:" .. m, function(...) return server[m](server, ...) end, { "x" })
+  end
+  ws:close()
+  accepted:close()
+  server:close()
+
+  local ch = task.channel(1)
+  for _, m in ipairs({ "send", "recv", "len", "close" }) do
+    sweep("channel:" .. m, function(...) return ch[m](ch, ...) end, { 1 })
+  end
+  local t = task.spawn(function() task.sleep(0.01) end)
+  sweep("task:join", function(...) return t:join(...) end, { 1 })
+  sweep("task:cancel", function(...) return t:cancel(...) end, {})
+  canary_ok()
+end, { timeout = 120 })
+
+test("cleanup", function()
+  canary:close()
+  canary_task:join(5)
+end)

@@ -11,15 +11,18 @@ namespace mw {
 
 // Who resumed each running user coroutine, and which coroutines are frozen inside an I/O chain
 // (they must not be resumed or closed from elsewhere meanwhile).
-static std::unordered_map<lua_State*, lua_State*> g_parent;
-static std::unordered_set<lua_State*> g_frozen;
+static std::unordered_map<lua_State*, lua_State*>& parents_of(lua_State* L) {
+  return Engine::of(L).scheduler().co_parents();
+}
+static std::unordered_set<lua_State*>& frozen_of(lua_State* L) { return Engine::of(L).scheduler().co_frozen(); }
 
 bool chain_is_yieldable(lua_State* L, Task* task) {
+  auto& parents = parents_of(L);
   for (lua_State* cur = L;;) {
     if (!lua_isyieldable(cur)) return false;
     if (cur == task->thread) return true;
-    auto it = g_parent.find(cur);
-    if (it == g_parent.end()) return false;
+    auto it = parents.find(cur);
+    if (it == parents.end()) return false;
     cur = it->second;
   }
 }
@@ -41,7 +44,7 @@ static bool can_resume(lua_State* L, lua_State* co) {
   const char* why = nullptr;
   if (co == L || is_task_thread(L, co))
     why = "cannot resume non-suspended coroutine";
-  else if (g_frozen.count(co))
+  else if (frozen_of(L).count(co))
     why = "cannot resume non-suspended coroutine (it is waiting for I/O)";
   else if (lua_status(co) == LUA_OK && lua_gettop(co) == 0)
     why = "cannot resume dead coroutine";
@@ -79,12 +82,12 @@ static int raise_wrap_error(lua_State* L, lua_State* co) {
 // too (propagated with the sentinel); resume_k continues when the I/O completes.
 static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode) {
   int nres = 0;
-  g_parent[co] = L;
+  parents_of(L)[co] = L;
   int status = lua_resume(co, L, narg, &nres);
-  g_parent.erase(co);
+  parents_of(L).erase(co);
   if (status == LUA_YIELD && is_io_yield(co, nres)) {
     lua_pop(co, nres);
-    g_frozen.insert(co);
+    frozen_of(L).insert(co);
     lua_pushlightuserdata(L, &kIoYield);
     return lua_yieldk(L, 1, mode, resume_k);
   }
@@ -111,7 +114,7 @@ static int resume_step(lua_State* L, lua_State* co, int narg, lua_KContext mode)
 
 static int resume_k(lua_State* L, int status, lua_KContext ctx) {
   lua_State* co = ctx == kResume ? lua_tothread(L, 1) : lua_tothread(L, lua_upvalueindex(1));
-  g_frozen.erase(co);
+  frozen_of(L).erase(co);
   return resume_step(L, co, 0, ctx);
 }
 
@@ -160,7 +163,7 @@ static int co_status(lua_State* L) {
   const char* s;
   if (L == co)
     s = "running";
-  else if (g_frozen.count(co) || g_parent.count(co) || is_task_thread(L, co))
+  else if (frozen_of(L).count(co) || parents_of(L).count(co) || is_task_thread(L, co))
     s = "normal";
   else {
     switch (lua_status(co)) {
@@ -209,7 +212,7 @@ static int co_running(lua_State* L) {
 
 static int co_close(lua_State* L) {
   lua_State* co = check_co(L, 1);
-  if (g_frozen.count(co) || g_parent.count(co) || (co != L && is_task_thread(L, co)))
+  if (frozen_of(L).count(co) || parents_of(L).count(co) || (co != L && is_task_thread(L, co)))
     return luaL_error(L, "cannot close a normal coroutine");
   // Defer to the standard implementation for everything else.
   lua_pushvalue(L, lua_upvalueindex(1));

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/lua.hpp"
@@ -73,6 +74,11 @@ class Scheduler {
 
   // A join took the error of a failed task: it is not reported as uncaught.
   void collect(Task* t) { t->collected = true; }
+  // User coroutines (coroutine.cpp): who resumed each running one, and which are frozen inside
+  // an I/O chain. Per engine: a thread address of a closed engine may be reused by another.
+  std::unordered_map<lua_State*, lua_State*>& co_parents() { return co_parents_; }
+  std::unordered_set<lua_State*>& co_frozen() { return co_frozen_; }
+
   // Reports the failed tasks that no join collected (normally run from a posted handler).
   void check_unhandled();
   uint64_t uncaught_failures() const { return uncaught_; }
@@ -98,6 +104,8 @@ class Scheduler {
   std::vector<Task*> unhandled_;
   bool check_posted_ = false;
   uint64_t uncaught_ = 0;
+  std::unordered_map<lua_State*, lua_State*> co_parents_;
+  std::unordered_set<lua_State*> co_frozen_;
 };
 
 void open_task_type(lua_State* L);

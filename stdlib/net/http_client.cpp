@@ -55,12 +55,6 @@ struct Header {
   std::string name, value;
 };
 
-static std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
 
 static bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -31,12 +31,6 @@ namespace asio = boost::asio;
 using error_code = boost::system::error_code;
 static constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-static std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
 
 std::string host_port_string(std::string_view host, uint16_t port) {
   bool v6 = host.find(':') != std::string_view::npos;

@@ -9,9 +9,10 @@ namespace mw::net {
 
 namespace urls = boost::urls;
 
-static std::string lower(std::string_view s) {
+std::string lower(std::string_view s) {
   std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return r;
 }
 

@@ -7,6 +7,9 @@
 
 namespace mw::net {
 
+// ASCII lower case (scheme, host and header names; never locale-dependent).
+std::string lower(std::string_view s);
+
 // An absolute URL split for a request (http, https, ws, wss).
 struct UrlTarget {
   std::string scheme;       // lower case

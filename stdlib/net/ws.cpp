@@ -64,11 +64,6 @@ static constexpr size_t kShrinkAbove = 64u * 1024;
 enum Kind : uint8_t { kText, kBinary, kPing, kPong, kClose };
 static const char* const kKindNames[] = {"text", "binary", "ping", "pong", "close"};
 
-static std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return r;
-}
 
 template <class Fields>
 static Headers collect_headers(const Fields& f) {

@@ -22,19 +22,7 @@ local function wait_exit(h, seconds)
   return h:output()
 end
 
--- A moonwire server whose scripts only read; every close entry lands in `closes`.
-local function reading_server(opts)
-  local server = net.ws.listen(0, opts)
-  local closes = {}
-  proc.serve(server, function(c)
-    while true do
-      local m = c:recv()
-      if not m then return end
-      if m.type == "close" then closes[#closes + 1] = m end
-    end
-  end)
-  return server, closes
-end
+local reading_server = dofile("tests/support/ws.lua").reading_server
 
 -- "A B\n" lines of a peer's output -> { [A] = B }
 local function answers(out)

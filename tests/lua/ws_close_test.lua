@@ -6,19 +6,7 @@ local proc = dofile("tests/support/proc.lua")
 
 local function url(server, path) return "ws://127.0.0.1:" .. server.port .. (path or "/") end
 
--- A server whose scripts only read; every close entry lands in `closes`.
-local function reading_server(opts)
-  local server = net.ws.listen(0, opts)
-  local closes = {}
-  proc.serve(server, function(c)
-    while true do
-      local m = c:recv()
-      if not m then return end
-      if m.type == "close" then closes[#closes + 1] = m end
-    end
-  end)
-  return server, closes
-end
+local reading_server = dofile("tests/support/ws.lua").reading_server
 
 local function wait_for(n, list)
   for _ = 1, 200 do

@@ -62,7 +62,7 @@ elseif mode == "client" then
     print("* disconnected")
     os.exit(0)
   end)
-  for line in io.lines() do ws:send(line) end -- io.lines blocks: fine for a terminal client
+  for line in io.lines() do ws:send(line) end -- waits for input; the reader task keeps printing
   ws:close()
 else -- demo
   local server = net.ws.listen("127.0.0.1", 0)

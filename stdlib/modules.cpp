@@ -21,6 +21,7 @@ void open_stdlib(lua_State* L) {
     luaL_requiref(L, m.name, m.open, m.global);
     lua_pop(L, 1);
   }
+  open_stdin(L);
   // `http` is net.http, also as a global and a module.
   lua_getglobal(L, "net");
   if (lua_getfield(L, -1, "http") == LUA_TTABLE) {

@@ -9,4 +9,5 @@ int open_timers(lua_State* L);  // setTimeout/setInterval/clearTimeout/clearInte
 int open_json(lua_State* L);
 int open_net(lua_State* L);
 int open_process(lua_State* L);
+int open_stdin(lua_State* L);  // io.read/io.lines on stdin that suspend only their task
 }  // namespace mw

@@ -3,7 +3,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 MOONWIRE := $(BUILD)/moonwire
 
-.PHONY: all deps configure build demo test test-unit test-lua bench clean
+.PHONY: all deps configure build demo test test-unit test-lua bench soak clean
 
 all: build
 
@@ -34,6 +34,12 @@ test: test-unit test-lua
 
 bench: build
 	tools/bench/run.sh $(BUILD)
+
+# Soak tests (not part of `make test`): 10,000 TCP/WebSocket/HTTP connections opened and closed,
+# a slow consumer under broadcast, SIGTERM under load. A few minutes; SOAK_CONNS=100000 for longer.
+# See tools/soak/run.sh and docs/reliability.md.
+soak: deps configure
+	tools/soak/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -634,6 +634,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
       if (m.kind <= kBinary) wq_bytes_ -= m.size();
       if (m.op) fail_closed(m.op, "send queue overflow");
     }
+    // If the peer never reads our close frame (a full TCP window: what a slow consumer has),
+    // close_timeout ends the connection; its close entry then tells why we closed it.
+    if (!close_queued_) dropped_ = {code, reason};
     start_close(code, reason, nullptr);
   }
 
@@ -685,6 +688,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     close_timer_->async_wait([w = weak_from_this()](const error_code& ec) {
       auto self = w.lock();
       if (ec || !self) return;
+      if (self->dropped_) return self->abort(self->dropped_->first, self->dropped_->second, /*linger_first=*/true);
       self->abort(1006, "close timed out", /*linger_first=*/true);
     });
   }
@@ -719,6 +723,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool read_ended_ = false;
   bool deliver_posted_ = false;
   uint16_t close_code_ = 0;
+  std::optional<std::pair<uint16_t, std::string>> dropped_;  // we closed it: queue overflow
   std::string close_reason_;
   // writing
   std::deque<OutMsg> wq_;

@@ -412,6 +412,8 @@ test("broadcast: a client that falls behind is closed with 1008", function()
   c:set_timeout(5000)
   local m
   repeat m = c:recv() until m == nil or m.type == "close"
+  -- the peer never read our close frame: close_timeout ended it, and the entry says why
+  test.eq({ m.code, m.reason, m.clean }, { 1008, "send queue overflow", false })
   test.eq(server:client_count(), 0)
   -- Everything queued before the overflow, then the close frame (code 1008), then EOF.
   raw:set_timeout(5000)

@@ -9,6 +9,12 @@
 //     Opens CONNS connections (at most PARALLEL connects in flight), prints "CONNECTED <n>",
 //     then holds them idle. On SIGUSR1 every connection does one SIZE-byte echo round trip and
 //     "PINGED <n>" is printed. Exits on SIGTERM/SIGINT or after HOLD seconds.
+//
+//   bench_loadgen churn --port P [--count 1000] [--parallel 50] [--size 64] [--hold 120]
+//     Opens and closes COUNT connections, at most PARALLEL at a time: each one connects, does
+//     one SIZE-byte echo round trip (checked), then closes (we send FIN first) and waits for the
+//     server's EOF, so a finished connection is closed on both sides. Dies on any error or
+//     after HOLD seconds. Prints: churned=<n> seconds=<s> rate=<conns/s>   (used by make soak)
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -157,7 +163,60 @@ static int run_hold(const Options& o) {
   return 0;
 }
 
+// --- churn -----------------------------------------------------------------------------------
+
+struct ChurnState {
+  long next = 0;
+  long done = 0;
+  asio::steady_timer* limit = nullptr;  // cancelled when the last connection is done
+};
+
+static asio::awaitable<void> churner(tcp::endpoint ep, const Options& o, ChurnState& st) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<char> out(o.size), in(o.size);
+  while (st.next < o.count) {
+    long i = st.next++;
+    for (size_t k = 0; k < o.size; ++k) out[k] = static_cast<char>('a' + (i + k) % 26);
+    tcp::socket sock(ex);
+    auto [cec] = co_await sock.async_connect(ep, use_tuple);
+    if (cec) die("connect #" + std::to_string(i) + ": " + cec.message());
+    sock.set_option(tcp::no_delay(true));
+    auto [wec, w] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+    if (wec) die("write #" + std::to_string(i) + ": " + wec.message());
+    auto [rec, r] = co_await asio::async_read(sock, asio::buffer(in), use_tuple);
+    if (rec) die("read #" + std::to_string(i) + ": " + rec.message());
+    if (std::memcmp(in.data(), out.data(), o.size) != 0) die("echo mismatch");
+    boost::system::error_code ec;
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+    char c;
+    auto [eec, e] = co_await sock.async_read_some(asio::buffer(&c, 1), use_tuple);
+    if (eec != asio::error::eof) die("#" + std::to_string(i) + ": expected EOF after close, got " + (eec ? eec.message() : "data"));
+    sock.close(ec);
+    if (++st.done == o.count) st.limit->cancel();
+  }
+}
+
+static int run_churn(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  ChurnState st;
+  auto t0 = clock_type::now();
+  asio::steady_timer limit(io);
+  st.limit = &limit;
+  int workers = static_cast<int>(std::min<long>(o.parallel, o.count));
+  for (int i = 0; i < workers; ++i) asio::co_spawn(io, churner(ep, o, st), asio::detached);
+  limit.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.hold)));
+  limit.async_wait([&](auto ec) {
+    if (!ec) die("churn: " + std::to_string(st.done) + " of " + std::to_string(o.count) + " connections done in time");
+  });
+  io.run();
+  double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  std::printf("churned=%ld seconds=%.6f rate=%.0f\n", st.done, secs, st.done / secs);
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  Options o = parse_options(argc, argv, "bench_loadgen", {"echo", "hold"});
+  Options o = parse_options(argc, argv, "bench_loadgen", {"echo", "hold", "churn"});
+  if (o.mode == "churn") return run_churn(o);
   return o.mode == "echo" ? run_echo(o) : run_hold(o);
 }

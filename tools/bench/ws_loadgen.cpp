@@ -18,6 +18,12 @@
 //     Opens CONNS WebSocket connections (handshakes complete), prints "CONNECTED <n>", holds
 //     them idle. On SIGUSR1 every connection does one SIZE-byte text echo and "PINGED <n>" is
 //     printed. Exits on SIGTERM/SIGINT or after HOLD seconds.
+//
+//   bench_ws_loadgen churn --port P [--count 1000] [--parallel 50] [--size 64] [--hold 120]
+//     Opens and closes COUNT WebSocket connections, at most PARALLEL at a time: each one
+//     connects, does one SIZE-byte text echo (checked), then completes a closing handshake
+//     (code 1000) and waits until the TCP connection is closed. Dies on any error or after HOLD
+//     seconds. Prints: churned=<n> seconds=<s> rate=<conns/s>   (used by make soak)
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -262,8 +268,58 @@ static int run_hold(const Options& o) {
   return 0;
 }
 
+// --- churn -----------------------------------------------------------------------------------
+
+struct ChurnState {
+  long next = 0;
+  long done = 0;
+  asio::steady_timer* limit = nullptr;  // cancelled when the last connection is done
+};
+
+static asio::awaitable<void> churner(tcp::endpoint ep, const Options& o, ChurnState& st) {
+  auto ex = co_await asio::this_coro::executor;
+  std::string out(o.size, 'x');
+  beast::flat_buffer in;
+  while (st.next < o.count) {
+    long i = st.next++;
+    for (size_t k = 0; k < o.size; ++k) out[k] = static_cast<char>('a' + (i + k) % 26);
+    ws_stream ws(ex);
+    co_await ws_connect(ws, ep, static_cast<int>(i));
+    ws.text(true);
+    auto [wec, w] = co_await ws.async_write(asio::buffer(out), use_tuple);
+    if (wec) die("write #" + std::to_string(i) + ": " + wec.message());
+    in.consume(in.size());
+    auto [rec, r] = co_await ws.async_read(in, use_tuple);
+    if (rec) die("read #" + std::to_string(i) + ": " + rec.message());
+    if (in.size() != o.size || std::memcmp(in.data().data(), out.data(), o.size) != 0) die("echo mismatch");
+    auto [cec] = co_await ws.async_close(websocket::close_code::normal, use_tuple);
+    if (cec) die("close #" + std::to_string(i) + ": " + cec.message());
+    if (++st.done == o.count) st.limit->cancel();
+  }
+}
+
+static int run_churn(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  ChurnState st;
+  auto t0 = clock_type::now();
+  asio::steady_timer limit(io);
+  st.limit = &limit;
+  int workers = static_cast<int>(std::min<long>(o.parallel, o.count));
+  for (int i = 0; i < workers; ++i) asio::co_spawn(io, churner(ep, o, st), asio::detached);
+  limit.expires_after(secs(o.hold));
+  limit.async_wait([&](auto ec) {
+    if (!ec) die("churn: " + std::to_string(st.done) + " of " + std::to_string(o.count) + " connections done in time");
+  });
+  io.run();
+  double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  std::printf("churned=%ld seconds=%.6f rate=%.0f\n", st.done, s, st.done / s);
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  Options o = parse_options(argc, argv, "bench_ws_loadgen", {"echo", "bcast", "hold"});
+  Options o = parse_options(argc, argv, "bench_ws_loadgen", {"echo", "bcast", "hold", "churn"});
+  if (o.mode == "churn") return run_churn(o);
   if (o.mode == "echo") return run_echo(o);
   if (o.mode == "bcast") return run_bcast(o);
   return run_hold(o);

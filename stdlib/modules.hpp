@@ -8,4 +8,6 @@ int open_time(lua_State* L);
 int open_timers(lua_State* L);  // setTimeout/setInterval/clearTimeout/clearInterval globals
 int open_json(lua_State* L);
 int open_net(lua_State* L);
+int open_crypto(lua_State* L);
+int open_buffer(lua_State* L);
 }  // namespace mw

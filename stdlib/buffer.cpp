@@ -48,7 +48,7 @@ inline Buffer* to_buffer(lua_State* L, int idx) { return static_cast<Buffer*>(te
 const char* method_name(lua_State* L) {
   lua_Debug ar;
   if (!lua_getstack(L, 0, &ar)) return nullptr;
-  if (lua_getinfo(L, "n", &ar) && ar.name) return ar.name;
+  if (lua_getinfo(L, "n", &ar) && ar.name && std::strcmp(ar.name, "?") != 0) return ar.name;
   lua_getinfo(L, "f", &ar);  // pushes the running function
   int fn = lua_gettop(L);
   luaL_getmetatable(L, kBufferType);

@@ -14,6 +14,7 @@ struct ModuleEntry {
 static const ModuleEntry kModules[] = {
     {"task", open_task, true},   {"time", open_time, true}, {"timers", open_timers, false},
     {"json", open_json, true},   {"net", open_net, true},   {"process", open_process, true},
+    {"crypto", open_crypto, true}, {"buffer", open_buffer, true},
 };
 
 void open_stdlib(lua_State* L) {

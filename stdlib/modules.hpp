@@ -10,4 +10,6 @@ int open_json(lua_State* L);
 int open_net(lua_State* L);
 int open_process(lua_State* L);
 int open_stdin(lua_State* L);  // io.read/io.lines on stdin that suspend only their task
+int open_crypto(lua_State* L);
+int open_buffer(lua_State* L);
 }  // namespace mw

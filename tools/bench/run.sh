@@ -32,34 +32,13 @@ BC_CONNS=1000 BC_SIZE=64 HTTP_CONNS=50 HTTP_SIZE=1024
 SWITCH_TASKS=(1 2 100)
 ECHO_CONNS=50 ECHO_SIZE=64 ECHO_WARMUP=0.5
 
-echo "== building bench targets in $BUILD"
+# shellcheck source=tools/harness.sh
+source "$(dirname "$0")/../harness.sh"
 TARGETS="moonwire bench_tools"
 [[ -n ${BENCH_MOONWIRE:-} ]] && TARGETS=bench_tools
 # shellcheck disable=SC2086
-if ! ninja -C "$BUILD" $TARGETS >"/tmp/moonwire-bench-build.$$.log" 2>&1; then
-  tail -30 "/tmp/moonwire-bench-build.$$.log" >&2
-  rm -f "/tmp/moonwire-bench-build.$$.log"
-  echo "bench: build failed" >&2
-  exit 1
-fi
-rm -f "/tmp/moonwire-bench-build.$$.log"
-
-WORK=$(mktemp -d /tmp/moonwire-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.2
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Each server and the load generator need ~10k descriptors for the memory benchmark.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+harness_build bench "$BUILD" $TARGETS
+harness_setup bench
 NOFILE=$(ulimit -n)
 if ((NOFILE < MEM_CONNS + 200)); then
   echo "bench: ulimit -n is $NOFILE: the memory benchmark uses $((NOFILE - 200)) connections" >&2

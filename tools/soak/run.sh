@@ -52,32 +52,13 @@ WARM=$(((BATCHES + 9) / 10))  # batches of warm-up
 LASTQ=$((BATCHES - BATCHES / 4 + 1))  # first batch of the last quarter
 ((PER_BATCH > 0 && BATCHES >= 4)) || { echo "soak: need SOAK_BATCHES >= 4 and SOAK_CONNS >= SOAK_BATCHES" >&2; exit 2; }
 
-echo "== building moonwire and soak_tools in $BUILD"
+# shellcheck source=tools/harness.sh
+source "$(dirname "$0")/../harness.sh"
 TARGETS="moonwire soak_tools"
 [[ -n ${SOAK_MOONWIRE:-} ]] && TARGETS=soak_tools
 # shellcheck disable=SC2086
-if ! ninja -C "$BUILD" $TARGETS >"/tmp/moonwire-soak-build.$$.log" 2>&1; then
-  tail -30 "/tmp/moonwire-soak-build.$$.log" >&2
-  rm -f "/tmp/moonwire-soak-build.$$.log"
-  echo "soak: build failed" >&2
-  exit 1
-fi
-rm -f "/tmp/moonwire-soak-build.$$.log"
-
-WORK=$(mktemp -d /tmp/moonwire-soak.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.2
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+harness_build soak "$BUILD" $TARGETS
+harness_setup soak
 
 die() { echo "soak: $*" >&2; exit 1; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }

@@ -3,7 +3,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 MOONWIRE := $(BUILD)/moonwire
 
-.PHONY: all deps configure build demo test test-unit test-lua test-sanitize bench clean
+.PHONY: all deps configure build demo test test-unit test-lua test-sanitize fuzz bench clean
 
 all: build
 
@@ -52,8 +52,14 @@ test-sanitize: deps $(SAN_BUILD)/build.ninja
 	ulimit -s 65536 && $(SAN_ENV) MOONWIRE_BIN=$(abspath $(SAN_BUILD)/moonwire) \
 	  $(SAN_BUILD)/moonwire test tests
 
+# libFuzzer targets (clang; not part of `make test`): each runs FUZZ_SECONDS from its seeds.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	tools/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
 	tools/bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

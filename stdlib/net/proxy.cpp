@@ -307,6 +307,23 @@ static asio::awaitable<ConnectError> read_head(tcp::socket& s, const ProxySpec& 
   }
 }
 
+bool parse_connect_status(std::string_view head, int& status, std::string& reason) {
+  status = 0;
+  reason.clear();
+  std::string_view line = head.substr(0, head.find("\r\n"));
+  if (line.substr(0, 5) != "HTTP/") return false;
+  size_t sp = line.find(' ');
+  if (sp == std::string_view::npos || line.size() < sp + 4) return false;
+  std::string_view code = line.substr(sp + 1, 3);
+  for (char c : code)
+    if (c < '0' || c > '9') return false;
+  if (line.size() > sp + 4 && line[sp + 4] != ' ') return false;  // exactly three digits
+  status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+  if (status < 100) return false;
+  if (line.size() > sp + 5) reason = std::string(line.substr(sp + 5));
+  return true;
+}
+
 static asio::awaitable<ConnectError> http_connect(std::shared_ptr<tcp::socket> sock, ProxySpec p, std::string host,
                                                   uint16_t port) {
   std::string target = host_port_string(host, port);
@@ -318,18 +335,9 @@ static asio::awaitable<ConnectError> http_connect(std::shared_ptr<tcp::socket> s
   std::string head;
   ConnectError herr = co_await read_head(*sock, p, head);
   if (herr) co_return herr;
-  // "HTTP/1.1 200 Connection established"
   int status = 0;
   std::string reason;
-  if (head.compare(0, 5, "HTTP/") == 0) {
-    size_t sp = head.find(' ');
-    if (sp != std::string::npos && sp + 4 <= head.size()) {
-      status = std::atoi(head.c_str() + sp + 1);
-      size_t eol = head.find("\r\n");
-      if (sp + 5 < eol) reason = head.substr(sp + 5, eol - sp - 5);
-    }
-  }
-  if (status < 100 || status > 999)
+  if (!parse_connect_status(head, status, reason))
     co_return ConnectError{"EPROXY", "proxy " + proxy_id(p) + ": malformed response to CONNECT"};
   if (status / 100 == 2) co_return ConnectError{};
   std::string what = std::to_string(status) + (reason.empty() ? "" : " " + reason);

@@ -21,6 +21,10 @@ std::optional<ProxySpec> proxy_from_env(std::string_view scheme, std::string_vie
 // "scheme://[user@]host:port", identifying a proxy (pool keys, messages); no password.
 std::string proxy_id(const ProxySpec& p);
 
+// The status line of a proxy's answer to CONNECT ("HTTP/1.1 200 Connection established\r\n..."):
+// false unless it is "HTTP/x SP three digits (SP reason)"; reason may be empty.
+bool parse_connect_status(std::string_view head, int& status, std::string& reason);
+
 // "Basic base64(user:password)"
 std::string basic_auth(std::string_view user, std::string_view password);
 

@@ -51,7 +51,12 @@ std::string url_problem(std::string_view s, bool scheme_required) {
   }
   std::string_view authority = s.substr(start);
   authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    // Boost.URL would take "a@b@c" as user a, host b and path "@c": connect to b while the URL
+    // names c (curl and browsers use c). Found by tools/fuzz/fuzz_url.
+    if (authority.find('@') != at) return "it has more than one '@' (percent-encode '@' in a user name or password as %40)";
+    authority.remove_prefix(at + 1);
+  }
   if (authority.empty()) return "it has no host";
   if (authority.front() == '[') {
     size_t close = authority.find(']');
@@ -98,6 +103,7 @@ static bool parse_target(std::string_view s, bool web, UrlTarget& t, std::string
   t.password = u.has_password() ? u.password() : std::string();
   u.remove_fragment();
   std::string_view path = u.encoded_path();
+  if (!path.empty() && path.front() != '/') return fail(s, "not a valid URL (the path must start with '/')", error);
   t.target = path.empty() ? "/" : std::string(path);
   if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
   std::string hh = u.host_type() == urls::host_type::ipv6 ? "[" + t.host + "]" : t.host;

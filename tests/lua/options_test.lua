@@ -233,6 +233,13 @@ test("malformed URLs say what is wrong in plain words (no parser internals)", fu
     test.ok(not msg:find("mismatch") and not msg:find("leftover"), msg)
   end
   test.matches(einval(net.ws.connect, "not a url"), "no scheme")
+  -- Found by tools/fuzz/fuzz_url: Boost.URL took "a@b@c" as host b with the path "@c", while
+  -- the URL names host c; never connect anywhere for such a URL.
+  for _, u in ipairs({ "http://a@b@c/x", "http://user:pw@evil.test@good.test:8080/", "http://a@b@c" }) do
+    test.matches(einval(http.get, u), "more than one '@'")
+    test.matches(einval(net.ws.connect, (u:gsub("^http", "ws"))), "more than one '@'")
+    test.matches(einval(http.get, "http://127.0.0.1/", { proxy = u }), "more than one '@'")
+  end
   test.matches(einval(net.ws.connect, "ftp://x/"), "unsupported scheme 'ftp' %(use ws:// or wss://%)")
 end)
 

@@ -143,8 +143,10 @@ class Child : public std::enable_shared_from_this<Child> {
       out_done_ = err_done_ = true;
     }
     input_ = std::move(spec.input);
-    auto self = shared_from_this();
-    op_->on_abandon([self] { self->abandon(); });
+    // Weak: the op is held by this child; a strong reference back would keep both forever.
+    op_->on_abandon([w = weak_from_this()] {
+      if (auto self = w.lock()) self->abandon();
+    });
     write_input();
     if (!out_done_) read(out_, out_buf_, out_done_);
     if (!err_done_) read(err_, err_buf_, err_done_);

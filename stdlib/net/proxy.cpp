@@ -213,14 +213,19 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host_in) {
       int bits = -1;
       if (auto slash = tok.find('/'); slash != std::string::npos) {
         addr = tok.substr(0, slash);
-        bits = std::atoi(tok.c_str() + slash + 1);
+        std::string_view len = std::string_view(tok).substr(slash + 1);
+        // 1..3 digits; anything else ("/abc", "/", "/99999999999") makes the entry match nothing
+        // (atoi read "/abc" as /0: every address).
+        if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string_view::npos) continue;
+        bits = std::stoi(std::string(len));
       }
       if (addr.size() > 2 && addr.front() == '[' && addr.back() == ']') addr = addr.substr(1, addr.size() - 2);
       unsigned char tip[16];
       int tfam = 0;
       if (!parse_ip(addr, tip, tfam) || tfam != hfam) continue;
       int maxbits = hfam == 4 ? 32 : 128;
-      if (bits < 0 || bits > maxbits) bits = maxbits;
+      if (bits > maxbits) continue;
+      if (bits < 0) bits = maxbits;
       if (cidr_match(hip, tip, bits)) return true;
       continue;
     }

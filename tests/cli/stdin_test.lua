@@ -6,16 +6,23 @@ local q = cli.proc.quote
 
 test.after_each(cli.cleanup)
 
--- Runs `script` with `feeder` (a shell command) piped into its stdin.
+-- Runs `script` with `feeder` (a shell command) piped into its stdin. The script gets a path
+-- as arg[1]: `ready()` creates it, and the feeder's `wait_ready` waits for it, so input can be
+-- sent only once the script is waiting for it (however slowly the script starts).
 local function piped(feeder, script)
-  local dir = cli.files({ ["script.lua"] = script })
-  return process.exec("(" .. feeder .. ") | " .. q(cli.bin) .. " " .. q(dir .. "/script.lua"), { timeout = 20000 })
+  local dir = cli.files({ ["script.lua"] = "local READY = arg[1]\n" ..
+    "local function ready() io.open(READY, 'w'):close() end\n" .. script })
+  local ready = dir .. "/ready"
+  local prelude = "wait_ready() { while [ ! -f " .. q(ready) .. " ]; do sleep 0.02; done; rm -f " .. q(ready) .. "; }; "
+  return process.exec("(" .. prelude .. feeder .. ") | " .. q(cli.bin) .. " " .. q(dir .. "/script.lua") .. " " .. q(ready),
+    { timeout = 20000 })
 end
 
 test("io.read waits for input without stopping the timers", function()
-  local r = piped("sleep 0.4; echo late", [[
+  local r = piped("wait_ready; sleep 0.4; echo late", [[
 local ticks = 0
 local t = task.spawn(function() while true do task.sleep(0.01) ticks = ticks + 1 end end)
+ready()
 local line = io.read()
 print(line, ticks >= 10)
 t:cancel()
@@ -25,15 +32,19 @@ t:cancel()
 end)
 
 test("io.lines() and io.stdin:lines() keep other tasks running between lines", function()
-  local r = piped("echo a; sleep 0.2; echo b; sleep 0.2; printf c", [[
+  local r = piped("echo a; wait_ready; sleep 0.3; echo b; wait_ready; sleep 0.3; printf c", [[
 local ticks = 0
 task.spawn(function() while true do task.sleep(0.01) ticks = ticks + 1 end end)
 local seen = {}
-for line in io.lines() do seen[#seen + 1] = line .. ":" .. (ticks > 0 and "ticked" or "still") end
+for line in io.lines() do
+  seen[#seen + 1] = line .. ":" .. (ticks > 0 and "ticked" or "still")
+  ticks = 0
+  ready()
+end
 print(table.concat(seen, " "))
 os.exit(0)
 ]])
-  test.eq(r.stdout, "a:still b:ticked c:ticked\n")
+  test.matches(r.stdout, "^a:%a+ b:ticked c:ticked\n$")
   r = piped("printf 'x\\ny\\n'", "for l in io.stdin:lines('L') do io.write('[', l, ']') end")
   test.eq(r.stdout, "[x\n][y\n]")
 end)
@@ -58,7 +69,7 @@ test("a number that is not one: nil, as in Lua", function()
 end)
 
 test("two tasks: one waits for stdin, the other serves TCP meanwhile", function()
-  local r = piped("sleep 0.5; echo done", [[
+  local r = piped("wait_ready; sleep 0.3; echo done", [[
 local s = net.tcp.listen(0)
 task.spawn(function()
   local c = net.tcp.connect("127.0.0.1", s.port)
@@ -71,6 +82,7 @@ task.spawn(function()
   c:write(c:read_line() .. "!\n")
   c:close()
   s:close()
+  ready()
 end)
 print("stdin", io.read())
 ]])

@@ -32,4 +32,24 @@ TEST(ConnectStatus, RejectsMalformedStatus) {
   }
 }
 
+using mw::net::no_proxy_matches;
+
+TEST(NoProxy, CidrEntries) {
+  EXPECT_TRUE(no_proxy_matches("10.0.0.0/8", "10.1.2.3"));
+  EXPECT_FALSE(no_proxy_matches("10.0.0.0/8", "11.1.2.3"));
+  EXPECT_TRUE(no_proxy_matches("127.0.0.1", "127.0.0.1"));
+  EXPECT_TRUE(no_proxy_matches("::1/128", "[::1]"));
+  EXPECT_TRUE(no_proxy_matches("0.0.0.0/0", "8.8.8.8"));  // /0 written out: everything
+}
+
+// atoi() read "/abc" as /0, so such an entry matched every IPv4 address; a huge prefix wrapped.
+TEST(NoProxy, MalformedPrefixMatchesNothing) {
+  for (const char* entry : {"10.0.0.0/abc", "10.0.0.0/", "10.0.0.0/99999999999", "10.0.0.0/33", "10.0.0.0/-8",
+                            "10.0.0.0/8x"}) {
+    EXPECT_FALSE(no_proxy_matches(entry, "192.168.1.1")) << entry;
+    EXPECT_FALSE(no_proxy_matches(entry, "10.0.0.1")) << entry;
+  }
+  EXPECT_TRUE(no_proxy_matches("10.0.0.0/abc, 192.168.0.0/16", "192.168.1.1"));  // the next entry still counts
+}
+
 }  // namespace

@@ -8,4 +8,7 @@ int open_time(lua_State* L);
 int open_timers(lua_State* L);  // setTimeout/setInterval/clearTimeout/clearInterval globals
 int open_json(lua_State* L);
 int open_net(lua_State* L);
+int open_os_ext(lua_State* L);  // also merged into `os`
+// A module written in Lua (stdlib/lua/<name>.lua): `path`; `_strings` (string/table helpers).
+int open_lua_module(lua_State* L);
 }  // namespace mw

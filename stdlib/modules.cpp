@@ -14,7 +14,7 @@ struct ModuleEntry {
 static const ModuleEntry kModules[] = {
     {"task", open_task, true},   {"time", open_time, true}, {"timers", open_timers, false},
     {"json", open_json, true},   {"net", open_net, true},
-    {"os_ext", open_os_ext, true},
+    {"os_ext", open_os_ext, true}, {"path", open_lua_module, true},
 };
 
 void open_stdlib(lua_State* L) {

@@ -9,6 +9,8 @@ int open_timers(lua_State* L);  // setTimeout/setInterval/clearTimeout/clearInte
 int open_json(lua_State* L);
 int open_net(lua_State* L);
 int open_os_ext(lua_State* L);  // also merged into `os`
-// A module written in Lua (stdlib/lua/<name>.lua): `path`; `_strings` (string/table helpers).
+// A module written in Lua (stdlib/lua/<name>.lua), loaded on first use: `path`.
 int open_lua_module(lua_State* L);
+// The string.* and table.* helpers (stdlib/lua/_strings.lua), loaded by the first call of one.
+int open_strings(lua_State* L);
 }  // namespace mw

@@ -13,6 +13,21 @@ test("path is a global and require-able", function()
   test.eq(path.sep, "/")
 end)
 
+test("loaded on first use: the first access, pairs or require all see the whole module", function()
+  local bin = os.getenv("MOONWIRE_BIN") or "moonwire"
+  local function run(code)
+    local p = io.popen(bin .. " -e '" .. code .. "' 2>&1")
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+  test.eq(run("local n = 0 for k, v in pairs(path) do n = n + 1 end print(n, getmetatable(path))"), "9\tnil\n")
+  test.eq(run("print(path.sep, rawget(path, \"join\") ~= nil)"), "/\ttrue\n")
+  test.eq(run("print(require(\"path\") == path, require(\"path\").join(\"a\", \"b\"), path.join == require(\"path\").join)"),
+    "true\ta/b\ttrue\n")
+  test.eq(run("path.join = 1 print(path.join, path.dirname(\"/a/b\"))"), "1\t/a\n") -- a script's field wins
+end)
+
 test("normalize", function()
   cases(path.normalize, {
     { { "" }, "." },

@@ -1,4 +1,5 @@
-# Turns stdlib/lua/*.lua into a C++ table {name, source} (runtime/embedded.hpp).
+# Turns the precompiled stdlib/lua/*.lua (build/luac/<name>.luac) into a C++ table
+# {name, bytecode} (runtime/embedded.hpp).
 separate_arguments(SOURCES)
 set(body "")
 set(table "")

@@ -89,6 +89,31 @@ test("module functions", function()
   canary_ok()
 end, { timeout = 120 })
 
+test("scripting modules: path, os_ext, time.format/parse, string and table helpers", function()
+  for _, f in ipairs({ "join", "dirname", "basename", "extname", "resolve", "normalize", "is_absolute", "is_relative" }) do
+    sweep("path." .. f, path[f], { "a/b", "c" })
+  end
+  for _, f in ipairs({ "env", "cwd", "platform", "arch", "homedir", "tmpdir", "hostname", "cpus" }) do
+    sweep("os_ext." .. f, os_ext[f], { "MOONWIRE_SWEEP" })
+  end
+  sweep("os_ext.setenv", os_ext.setenv, { "MOONWIRE_SWEEP", "x" })
+  sweep("os_ext.unsetenv", os_ext.unsetenv, { "MOONWIRE_SWEEP" })
+  local cwd = os_ext.cwd()
+  sweep("os_ext.chdir", function(...) local ok, e = pcall(os_ext.chdir, ...) os_ext.chdir(cwd) if not ok then error(e, 0) end end, { "." })
+  sweep("time.format", time.format, { 0, "%Y" })
+  sweep("time.parse", time.parse, { "2026-12-01", "%Y-%m-%d" })
+  for _, f in ipairs({ "split", "trim", "ltrim", "rtrim", "starts_with", "ends_with", "contains", "pad_left",
+                       "pad_right", "pad_center", "truncate", "lines", "chars", "replace_all", "count" }) do
+    sweep("string." .. f, string[f], { "a,b", ",", "x", 2 })
+  end
+  for _, f in ipairs({ "keys", "values", "merge", "map", "filter", "find", "reduce", "contains", "slice", "reverse",
+                       "clone", "is_empty", "count" }) do
+    sweep("table." .. f, table[f], { { 1, 2 }, function() return true end, 1 })
+  end
+  test.eq(os_ext.cwd(), cwd)
+  canary_ok()
+end, { timeout = 120 })
+
 test("methods of TCP connections and servers, open and closed", function()
   local s = net.tcp.listen(0)
   local peer

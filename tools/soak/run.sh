@@ -187,43 +187,9 @@ want ws && churn ws tools/bench/ws_echo_server.lua "$WS_LOADGEN"
 
 # --- http (the moonwire client against nginx) ------------------------------------------------
 start_nginx() {  # a foreground nginx on a free 127.0.0.1 port, no keep-alive
-  local bin i user=""
-  bin=$(command -v nginx || echo /usr/sbin/nginx)
-  [[ -x $bin ]] || die "nginx is not installed"
-  NGINX_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  mkdir -p "$WORK/www" "$WORK/nginx/tmp"
+  mkdir -p "$WORK/www"
   head -c 1024 /dev/urandom >"$WORK/www/1k.bin"
-  [[ $(id -u) = 0 ]] && user="user root;"
-  cat >"$WORK/nginx/nginx.conf" <<NGINX
-$user
-worker_processes 1;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/tmp/body;
-  proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-  scgi_temp_path $WORK/nginx/tmp/scgi;
-  types { application/octet-stream bin; }
-  keepalive_timeout 0;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
-  }
-}
-NGINX
-  "$bin" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" \
-    -g "daemon off; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx/error.log;" >"$WORK/nginx/out" 2>&1 &
-  NGINX_PID=$!
-  PIDS+=("$NGINX_PID")
-  for ((i = 0; i < 100; i++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && return 0
-    kill -0 "$NGINX_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  cat "$WORK/nginx/out" "$WORK/nginx/error.log" >&2 2>/dev/null || true
-  die "nginx did not start"
+  harness_start_nginx "keepalive_timeout 0;"
 }
 
 if want http; then

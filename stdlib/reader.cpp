@@ -15,10 +15,10 @@ void Source::arrived(std::string_view data, bool end) {
 
 int Source::wait(lua_State* L, const char* what) {
   if (waiter && waiter->active()) raisef(L, kBusy, "%s: another task is already reading", what);
-  request();
   return suspend(L, what, kForever, [&](const OpPtr& op) {
     waiter = op;
     op->on_abandon([this] { waiter.reset(); });
+    request();  // may deliver at once (a source that is already at its end)
   });
 }
 

@@ -164,3 +164,69 @@ test("bad arguments and options", function()
   test.raises(function() process.exec("true", { max_output = 0 }) end, "EINVAL")
   test.eq(process.pid(), tonumber(io.open("/proc/self/stat"):read("l"):match("^%d+")))
 end)
+
+-- process.start: streaming children ----------------------------------------------------------
+
+test("start: write to stdin, read stdout line by line while a timer ticks, wait for the status", function()
+  local c = process.start("sh", { "-c", "while read l; do echo got:$l; done; echo bye >&2; exit 5" })
+  test.ok(c.pid > 0)
+  local ticks = 0
+  local ticker = task.spawn(function() while true do task.sleep(0.01) ticks = ticks + 1 end end)
+  test.eq(c.stdin:write("one\ntwo\n"), 8)
+  test.eq(c.stdout:read_line(), "got:one")
+  test.eq(c.stdout:read("L"), "got:two\n")
+  c.stdin:close()
+  local rest = {}
+  for l in c.stdout:lines() do rest[#rest + 1] = l end
+  test.eq(rest, {})
+  test.eq(c.stderr:read_all(), "bye\n")
+  local r = c:wait()
+  test.eq({ r.status, r.success, r.pid }, { 5, false, c.pid })
+  test.eq(c:wait().status, 5)  -- again: the same result
+  -- a read that waits for a slow child keeps the loop turning
+  ticks = 0
+  local slow = process.start("sh", { "-c", "sleep 0.3; echo late" })
+  test.eq(slow.stdout:read_line(), "late")
+  test.ok(ticks >= 5, ticks .. " ticks")
+  ticker:cancel()
+  test.eq(slow:wait().success, true)
+  test.eq(slow.stdout:read_line(), nil)  -- EOF
+end)
+
+test("start: kill, wait with a timeout, signals by name and number", function()
+  local c = process.start("sleep", { "10" })
+  local err = test.raises(function() c:wait(50) end, "ETIMEDOUT")
+  test.eq(c:kill("TERM"), true)
+  test.eq(c:wait().signal, "SIGTERM")
+  test.eq(c:kill(), false)  -- already exited
+  c = process.start("sleep", { "10" })
+  test.eq(c:kill(9), true)
+  test.eq(c:wait().signal, "SIGKILL")
+  test.raises(function() c:kill("NOSUCH") end, "EINVAL")
+  test.raises(function() c:kill(0) end, "EINVAL")
+end)
+
+test("start: stdout/stderr inherit or null, cwd and env, a child that stops reading", function()
+  local c = process.start("sh", { "-c", "pwd; echo $X; echo e >&2" }, { cwd = "/tmp", env = { X = "y" }, stderr = "null" })
+  test.eq(c.stdout:read_all(), "/tmp\ny\n")
+  test.eq(c.stderr:read_all(), "")
+  test.eq(c:wait().success, true)
+  -- writing to a child that exited without reading: EPIPE, not a crash
+  c = process.start("true", {})
+  c:wait()
+  local ok, e = pcall(c.stdin.write, c.stdin, ("x"):rep(1 << 20))
+  test.eq(ok, false)
+  test.eq(e.code, "EPIPE")
+  c.stdin:close()
+  test.raises(function() c.stdin:write("x") end, "closed")
+end)
+
+test("start: bad arguments and options", function()
+  test.raises(function() process.start("no-such-program-moonwire", {}) end, "ENOENT")
+  test.raises(function() process.start("") end, "EINVAL")
+  test.raises(function() process.start("true", {}, { stdout = "file" }) end, "EINVAL")
+  test.raises(function() process.start("true", {}, { timeout = 5 }) end, "EINVAL")  -- not an option of start
+  local c = process.start("true")
+  local waiter = task.spawn(function() return c:wait() end)
+  test.eq(waiter:join(5).success, true)
+end)

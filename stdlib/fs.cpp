@@ -399,7 +399,9 @@ int fs_cwd(lua_State* L) {
 
 int fs_temp_dir(lua_State* L) {
   const char* t = std::getenv("TMPDIR");
-  lua_pushstring(L, t && *t ? t : "/tmp");
+  std::string_view d = t && *t ? t : "/tmp";
+  while (d.size() > 1 && d.back() == '/') d.remove_suffix(1);  // as os_ext.tmpdir
+  push_sv(L, d);
   return 1;
 }
 

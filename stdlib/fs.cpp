@@ -11,6 +11,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -328,6 +329,19 @@ FS_PATH_FN(rmdir, {
 })
 FS_PATH_FN(rmdir_all, return remove_all(fname, path))
 FS_PATH_FN(readdir, return read_dir(fname, path))
+FS_PATH_FN(glob, {
+  Result r;
+  r.kind = Result::names;
+  glob_t g{};
+  int rc = ::glob(path.c_str(), 0, nullptr, &g);
+  if (rc == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) r.list.emplace_back(g.gl_pathv[i]);
+  ::globfree(&g);
+  if (rc == GLOB_NOSPACE) return failure(fname, "cannot expand " + qp(path), ENOMEM);
+  if (rc == GLOB_ABORTED) return failure(fname, "cannot read a directory of " + qp(path), EIO);
+  std::sort(r.list.begin(), r.list.end());
+  return r;
+})
 FS_PATH_FN(touch, {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) return failure(fname, "cannot open " + qp(path), errno);
@@ -460,7 +474,7 @@ int open_fs(lua_State* L) {
       {"rmdir_all", fs_rmdir_all}, {"readdir", fs_readdir},     {"rename", fs_rename},
       {"move", fs_move},         {"copy", fs_copy},             {"copy_dir", fs_copy_dir},
       {"touch", fs_touch},       {"abs", fs_abs},               {"cwd", fs_cwd},
-      {"temp_dir", fs_temp_dir}, {nullptr, nullptr}};
+      {"temp_dir", fs_temp_dir}, {"glob", fs_glob}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -15,7 +15,7 @@ static const ModuleEntry kModules[] = {
     {"task", open_task, true},   {"time", open_time, true}, {"timers", open_timers, false},
     {"json", open_json, true},   {"net", open_net, true},   {"process", open_process, true},
     {"crypto", open_crypto, true}, {"buffer", open_buffer, true},
-    {"os_ext", open_os_ext, true}, {"path", open_lua_module, true},
+    {"fs", open_fs, true}, {"os_ext", open_os_ext, true}, {"path", open_lua_module, true},
     {"_strings", open_strings, false},  // string.* and table.* helpers; no module value
 };
 

@@ -12,6 +12,7 @@ int open_process(lua_State* L);
 int open_stdin(lua_State* L);  // io.read/io.lines on stdin that suspend only their task
 int open_crypto(lua_State* L);
 int open_buffer(lua_State* L);
+int open_fs(lua_State* L);
 int open_os_ext(lua_State* L);  // also merged into `os`
 // A module written in Lua (stdlib/lua/<name>.lua), loaded on first use: `path`.
 int open_lua_module(lua_State* L);

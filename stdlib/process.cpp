@@ -414,11 +414,12 @@ bool looks_like_options(lua_State* L, int idx) {
   return keyed;
 }
 
-// process.spawn(cmd, args[, opts])
-int process_spawn(lua_State* L) {
+// spawn/start arguments: (cmd[, args][, opts]), also (cmd, opts); leaves cmd, args (nil or a
+// list of strings/numbers without NUL) and opts at 1..3.
+void check_program_args(lua_State* L) {
   std::string_view cmd = check_sv(L, 1);
   if (cmd.empty() || cmd.find('\0') != std::string_view::npos) value_error(L, 1, "command must be a non-empty string without NUL");
-  if (lua_isnoneornil(L, 3) && looks_like_options(L, 2)) {  // spawn(cmd, opts)
+  if (lua_isnoneornil(L, 3) && looks_like_options(L, 2)) {  // (cmd, opts)
     lua_settop(L, 2);
     lua_pushnil(L);
     lua_insert(L, 2);
@@ -428,17 +429,28 @@ int process_spawn(lua_State* L) {
   lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
   for (lua_Integer i = 1; i <= n; ++i) {
     int t = lua_rawgeti(L, 2, i);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER) value_error(L, 2, "arguments must be strings or numbers");
-    if (to_sv(L, -1).find('\0') != std::string_view::npos) value_error(L, 2, "an argument contains NUL");
+    if ((t != LUA_TSTRING && t != LUA_TNUMBER) || to_sv(L, -1).find('\0') != std::string_view::npos)
+      value_error(L, 2, "arguments must be strings or numbers without NUL");
     lua_pop(L, 1);
   }
-  Spec* spec = new_spec(L, "process.spawn");  // 4
-  spec->argv.emplace_back(cmd);
+}
+
+// argv = cmd, then the arguments, as check_program_args left them.
+void fill_argv(lua_State* L, Spec& spec) {
+  spec.argv.emplace_back(to_sv(L, 1));
+  lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
   for (lua_Integer i = 1; i <= n; ++i) {
     lua_rawgeti(L, 2, i);
-    spec->argv.emplace_back(lua_tostring(L, -1));
+    spec.argv.emplace_back(lua_tostring(L, -1));
     lua_pop(L, 1);
   }
+}
+
+// process.spawn(cmd, args[, opts])
+int process_spawn(lua_State* L) {
+  check_program_args(L);
+  Spec* spec = new_spec(L, "process.spawn");  // 4
+  fill_argv(L, *spec);
   read_options(L, 3, *spec);
   return run(L, 4, "process.spawn");
 }
@@ -598,31 +610,11 @@ int output_mode(lua_State* L, int opts, const char* key) {
 
 // process.start(cmd[, args][, opts]) → child
 int process_start(lua_State* L) {
-  std::string_view cmd = check_sv(L, 1);
-  if (cmd.empty() || cmd.find('\0') != std::string_view::npos) value_error(L, 1, "command must be a non-empty string without NUL");
-  if (lua_isnoneornil(L, 3) && looks_like_options(L, 2)) {
-    lua_settop(L, 2);
-    lua_pushnil(L);
-    lua_insert(L, 2);
-  }
-  lua_settop(L, 3);
-  if (!lua_isnil(L, 2) && !lua_istable(L, 2)) luaL_typeerror(L, 2, "table of arguments");
-  lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
-  for (lua_Integer i = 1; i <= n; ++i) {
-    int t = lua_rawgeti(L, 2, i);
-    if ((t != LUA_TSTRING && t != LUA_TNUMBER) || to_sv(L, -1).find('\0') != std::string_view::npos)
-      value_error(L, 2, "arguments must be strings or numbers without NUL");
-    lua_pop(L, 1);
-  }
+  check_program_args(L);
   check_options(L, 3, "process.start", kStartOptions);
   int out_mode = output_mode(L, 3, "stdout"), err_mode = output_mode(L, 3, "stderr");
   Spec* spec = new_spec(L, "process.start");  // 4
-  spec->argv.emplace_back(cmd);
-  for (lua_Integer i = 1; i <= n; ++i) {
-    lua_rawgeti(L, 2, i);
-    spec->argv.emplace_back(lua_tostring(L, -1));
-    lua_pop(L, 1);
-  }
+  fill_argv(L, *spec);
   spec->cwd = std::string(opt_sv_field(L, 3, "cwd"));
   read_env(L, 3, *spec);
   auto* box = new_object<ChildBox>(L, kChildType, 3);  // 5

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 
 #include "runtime/coroutine.hpp"
 #include "runtime/embedded.hpp"
@@ -15,15 +16,19 @@
 
 namespace mw {
 
-// Watches SIGINT/SIGTERM on a helper thread with its own io_context, and posts to the engine:
-// the engine's loop then has no pending signal wait that would keep the process alive.
+// Watches SIGINT/SIGTERM (and the signals scripts asked for) on a helper thread with its own
+// io_context, and posts to the engine: the engine's loop then has no pending signal wait that
+// would keep the process alive.
 struct Engine::SignalWatcher {
   boost::asio::io_context io{1};
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   std::thread thread;
-  int count = 0;
+  // A SIGINT/SIGTERM while the shutdown runs, or while the loop has not yet taken the previous
+  // one (it may be stuck in a busy Lua loop), exits at once.
+  std::atomic<bool> shutting_down{false};
+  std::atomic<int> pending{0};
 
-  explicit SignalWatcher(Engine& engine) {
+  explicit SignalWatcher(Engine& engine) : shutting_down(engine.shutting_down()) {
     arm(engine);
     thread = std::thread([this] { io.run(); });
   }
@@ -34,10 +39,26 @@ struct Engine::SignalWatcher {
   void arm(Engine& engine) {
     signals.async_wait([this, &engine](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      if (++count > 1) std::_Exit(128 + sig);  // second signal: exit at once
-      boost::asio::post(engine.io(), [&engine, sig] { engine.shutdown(sig); });
+      bool stops = sig == SIGINT || sig == SIGTERM;
+      if (stops && (shutting_down || pending > 0)) std::_Exit(128 + sig);  // second signal: exit at once
+      if (stops) ++pending;
+      boost::asio::post(engine.io(), [this, &engine, sig, stops] {
+        if (stops) --pending;
+        engine.handle_signal(sig);
+      });
       arm(engine);
     });
+  }
+  // Runs on the watcher's thread (a signal_set is not shared between threads); waits for it.
+  void change(int sig, bool on) {
+    std::promise<void> done;
+    boost::asio::post(io, [&] {
+      boost::system::error_code ec;
+      if (on) signals.add(sig, ec);
+      else signals.remove(sig, ec);
+      done.set_value();
+    });
+    done.get_future().wait();
   }
 };
 
@@ -188,9 +209,22 @@ void Engine::notify_idle() {
   });
 }
 
+void Engine::watch_signal(int sig, bool on) {
+  signals_wanted_ = true;
+  if (!signals_) signals_ = std::make_unique<SignalWatcher>(*this);
+  if (sig != SIGINT && sig != SIGTERM) signals_->change(sig, on);  // those are always watched
+}
+
+void Engine::handle_signal(int sig) {
+  if (closing_) return;
+  if (signal_hook_ && signal_hook_(sig)) return;
+  if (sig == SIGINT || sig == SIGTERM) shutdown(sig);
+}
+
 void Engine::shutdown(int signal_number) {
   if (shutdown_signal_) return;
   shutdown_signal_ = signal_number;
+  if (signals_) signals_->shutting_down = true;
   auto hooks = std::move(shutdown_hooks_);
   shutdown_hooks_.clear();
   for (auto& [id, hook] : hooks) hook();

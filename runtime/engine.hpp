@@ -65,6 +65,15 @@ class Engine {
   // signal before that point simply ends the process as it would any program.
   void watch_signals() { signals_wanted_ = true; }
 
+  // Signals for scripts (process.on_signal). `hook` runs on the loop for each watched signal
+  // and returns true when it took the signal: SIGINT/SIGTERM then skip the default shutdown
+  // (the hook may start it later with shutdown()).
+  using SignalHook = std::function<bool(int)>;
+  void set_signal_hook(SignalHook hook) { signal_hook_ = std::move(hook); }
+  // Watches `sig` too (SIGHUP, SIGUSR1, ...), or stops watching it (its default disposition
+  // comes back). Starts the watcher now, so a signal sent once this returns is seen.
+  void watch_signal(int sig, bool on);
+
  private:
   lua_State* L_;
   // Destroyed explicitly after lua_close: pending handlers may own objects (servers,
@@ -83,6 +92,8 @@ class Engine {
   struct SignalWatcher;
   std::unique_ptr<SignalWatcher> signals_;
   bool signals_wanted_ = false;
+  SignalHook signal_hook_;
+  void handle_signal(int sig);
 };
 
 // Opens the standard Lua libraries, the runtime replacements (coroutine, require) and every

@@ -24,35 +24,14 @@
 #include "runtime/scheduler.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/modules.hpp"
+#include "stdlib/process.hpp"
+#include "stdlib/process_child.hpp"
 #include "stdlib/reader.hpp"
 
 extern char** environ;
 
 namespace mw {
-namespace {
-
-namespace asio = boost::asio;
-using error_code = boost::system::error_code;
-using Pipe = asio::posix::basic_stream_descriptor<asio::io_context::executor_type>;
-
-constexpr const char* kSpecType = "moonwire.process.spec";
-constexpr size_t kDefaultMaxOutput = size_t(64) << 20;
-constexpr int64_t kDefaultKillGraceMs = 2000;
-
-// Everything a run needs, parsed from the arguments before anything starts. A userdata: an
-// error raised while parsing leaks nothing.
-struct Spec {
-  std::vector<std::string> argv;
-  std::vector<std::string> env;  // NAME=value, the child's whole environment
-  std::string cwd;
-  std::string input;
-  bool has_input = false;
-  bool inherit_output = false;  // os.execute: the child writes to our stdout/stderr
-  int64_t timeout_ms = kForever;
-  int64_t kill_grace_ms = kDefaultKillGraceMs;
-  size_t max_output = kDefaultMaxOutput;
-  const char* fname = "process";
-};
+namespace proc {
 
 const char* signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);
@@ -93,6 +72,106 @@ int spawn_process(Spec& spec, int fd0, int fd1, int fd2, bool own_group, pid_t* 
   posix_spawnattr_destroy(&attr);
   return rc;
 }
+
+namespace {
+bool is_env_name(std::string_view s) { return !s.empty() && s.find('=') == std::string_view::npos && s.find('\0') == std::string_view::npos; }
+
+}  // namespace
+
+// The child's environment: ours, with opts.env's entries set (a value false removes one).
+void read_env(lua_State* L, int opts, Spec& spec) {
+  int t = get_field(L, opts, "env");
+  if (t != LUA_TNIL && t != LUA_TTABLE) option_error(L, "env", "a table of names to strings (false removes one)");
+  if (t == LUA_TTABLE) {  // validate first
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) != LUA_TSTRING || !is_env_name(to_sv(L, -2)))
+        raise(L, "EINVAL", "option 'env': names must be non-empty strings without '=' or NUL");
+      bool ok = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ||
+                (lua_isboolean(L, -1) && !lua_toboolean(L, -1));
+      if (!ok || (lua_type(L, -1) == LUA_TSTRING && to_sv(L, -1).find('\0') != std::string_view::npos))
+        raise(L, "EINVAL", "option 'env': values must be strings without NUL, or false to remove a variable");
+      lua_pop(L, 1);
+    }
+  }
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    if (t == LUA_TTABLE) {
+      lua_pushlstring(L, name.data(), name.size());
+      bool overridden = lua_rawget(L, -2) != LUA_TNIL;
+      lua_pop(L, 1);
+      if (overridden) continue;
+    }
+    spec.env.emplace_back(entry);
+  }
+  if (t == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (!lua_isboolean(L, -1)) {
+        lua_pushvalue(L, -2);
+        spec.env.push_back(std::string(to_sv(L, -1)) + "=" + std::string(lua_tostring(L, -2)));
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+Spec* new_spec(lua_State* L, const char* fname) {
+  auto* spec = new_object<Spec>(L, kSpecType, 0);
+  spec->fname = fname;
+  return spec;
+}
+
+// An options table where the arguments would be: no items, a string key.
+bool looks_like_options(lua_State* L, int idx) {
+  if (!lua_istable(L, idx) || luaL_len(L, idx) > 0) return false;
+  lua_pushnil(L);
+  if (!lua_next(L, idx)) return false;
+  bool keyed = lua_type(L, -2) == LUA_TSTRING;
+  lua_pop(L, 2);
+  return keyed;
+}
+
+// spawn/start arguments: (cmd[, args][, opts]), also (cmd, opts); leaves cmd, args (nil or a
+// list of strings/numbers without NUL) and opts at 1..3.
+void check_program_args(lua_State* L) {
+  std::string_view cmd = check_sv(L, 1);
+  if (cmd.empty() || cmd.find('\0') != std::string_view::npos) value_error(L, 1, "command must be a non-empty string without NUL");
+  if (lua_isnoneornil(L, 3) && looks_like_options(L, 2)) {  // (cmd, opts)
+    lua_settop(L, 2);
+    lua_pushnil(L);
+    lua_insert(L, 2);
+  }
+  lua_settop(L, 3);
+  if (!lua_isnil(L, 2) && !lua_istable(L, 2)) luaL_typeerror(L, 2, "table of arguments");
+  lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
+  for (lua_Integer i = 1; i <= n; ++i) {
+    int t = lua_rawgeti(L, 2, i);
+    if ((t != LUA_TSTRING && t != LUA_TNUMBER) || to_sv(L, -1).find('\0') != std::string_view::npos)
+      value_error(L, 2, "arguments must be strings or numbers without NUL");
+    lua_pop(L, 1);
+  }
+}
+
+// argv = cmd, then the arguments, as check_program_args left them.
+void fill_argv(lua_State* L, Spec& spec) {
+  spec.argv.emplace_back(to_sv(L, 1));
+  lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, 2, i);
+    spec.argv.emplace_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+}  // namespace proc
+
+namespace {
+
+using namespace proc;
 
 // A running child: its pipes, its exit watcher, the output collected so far.
 class Child : public std::enable_shared_from_this<Child> {
@@ -316,49 +395,6 @@ class Child : public std::enable_shared_from_this<Child> {
 
 // --- argument parsing (into the Spec userdata) ------------------------------------------------
 
-bool is_env_name(std::string_view s) { return !s.empty() && s.find('=') == std::string_view::npos && s.find('\0') == std::string_view::npos; }
-
-// The child's environment: ours, with opts.env's entries set (a value false removes one).
-void read_env(lua_State* L, int opts, Spec& spec) {
-  int t = get_field(L, opts, "env");
-  if (t != LUA_TNIL && t != LUA_TTABLE) option_error(L, "env", "a table of names to strings (false removes one)");
-  if (t == LUA_TTABLE) {  // validate first
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      if (lua_type(L, -2) != LUA_TSTRING || !is_env_name(to_sv(L, -2)))
-        raise(L, "EINVAL", "option 'env': names must be non-empty strings without '=' or NUL");
-      bool ok = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ||
-                (lua_isboolean(L, -1) && !lua_toboolean(L, -1));
-      if (!ok || (lua_type(L, -1) == LUA_TSTRING && to_sv(L, -1).find('\0') != std::string_view::npos))
-        raise(L, "EINVAL", "option 'env': values must be strings without NUL, or false to remove a variable");
-      lua_pop(L, 1);
-    }
-  }
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    std::string_view name = entry.substr(0, entry.find('='));
-    if (t == LUA_TTABLE) {
-      lua_pushlstring(L, name.data(), name.size());
-      bool overridden = lua_rawget(L, -2) != LUA_TNIL;
-      lua_pop(L, 1);
-      if (overridden) continue;
-    }
-    spec.env.emplace_back(entry);
-  }
-  if (t == LUA_TTABLE) {
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      if (!lua_isboolean(L, -1)) {
-        lua_pushvalue(L, -2);
-        spec.env.push_back(std::string(to_sv(L, -1)) + "=" + std::string(lua_tostring(L, -2)));
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-}
-
 const char* const kOptions[] = {"cwd", "env", "stdin", "timeout", "kill_grace", "max_output", nullptr};
 
 void read_options(lua_State* L, int opts, Spec& spec) {
@@ -379,12 +415,6 @@ void read_options(lua_State* L, int opts, Spec& spec) {
   read_env(L, opts, spec);
 }
 
-Spec* new_spec(lua_State* L, const char* fname) {
-  auto* spec = new_object<Spec>(L, kSpecType, 0);
-  spec->fname = fname;
-  return spec;
-}
-
 int run(lua_State* L, int spec_idx, const char* what) {
   return suspend(L, what, kForever, [&](const OpPtr& op) {
     auto* spec = static_cast<Spec*>(lua_touserdata(L, spec_idx));
@@ -402,48 +432,6 @@ int process_exec(lua_State* L) {
   spec->argv = {"/bin/sh", "-c", std::string(cmd)};
   read_options(L, 2, *spec);
   return run(L, 3, "process.exec");
-}
-
-// An options table where the arguments would be: no items, a string key.
-bool looks_like_options(lua_State* L, int idx) {
-  if (!lua_istable(L, idx) || luaL_len(L, idx) > 0) return false;
-  lua_pushnil(L);
-  if (!lua_next(L, idx)) return false;
-  bool keyed = lua_type(L, -2) == LUA_TSTRING;
-  lua_pop(L, 2);
-  return keyed;
-}
-
-// spawn/start arguments: (cmd[, args][, opts]), also (cmd, opts); leaves cmd, args (nil or a
-// list of strings/numbers without NUL) and opts at 1..3.
-void check_program_args(lua_State* L) {
-  std::string_view cmd = check_sv(L, 1);
-  if (cmd.empty() || cmd.find('\0') != std::string_view::npos) value_error(L, 1, "command must be a non-empty string without NUL");
-  if (lua_isnoneornil(L, 3) && looks_like_options(L, 2)) {  // (cmd, opts)
-    lua_settop(L, 2);
-    lua_pushnil(L);
-    lua_insert(L, 2);
-  }
-  lua_settop(L, 3);
-  if (!lua_isnil(L, 2) && !lua_istable(L, 2)) luaL_typeerror(L, 2, "table of arguments");
-  lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
-  for (lua_Integer i = 1; i <= n; ++i) {
-    int t = lua_rawgeti(L, 2, i);
-    if ((t != LUA_TSTRING && t != LUA_TNUMBER) || to_sv(L, -1).find('\0') != std::string_view::npos)
-      value_error(L, 2, "arguments must be strings or numbers without NUL");
-    lua_pop(L, 1);
-  }
-}
-
-// argv = cmd, then the arguments, as check_program_args left them.
-void fill_argv(lua_State* L, Spec& spec) {
-  spec.argv.emplace_back(to_sv(L, 1));
-  lua_Integer n = lua_istable(L, 2) ? luaL_len(L, 2) : 0;
-  for (lua_Integer i = 1; i <= n; ++i) {
-    lua_rawgeti(L, 2, i);
-    spec.argv.emplace_back(lua_tostring(L, -1));
-    lua_pop(L, 1);
-  }
 }
 
 // process.spawn(cmd, args[, opts])
@@ -507,298 +495,13 @@ int process_pid(lua_State* L) {
 
 int spec_gc(lua_State* L) { return gc_object<Spec>(L, kSpecType); }
 
-// --- process.start: a child that streams ------------------------------------------------------
-
-constexpr const char* kChildType = "moonwire.process.child";
-constexpr const char* kStreamType = "moonwire.process.stream";
-constexpr const char* kStdinType = "moonwire.process.stdin";
-
-// A child's stdout or stderr, read with io's formats as data arrives.
-class PipeSource : public Source {
- public:
-  explicit PipeSource(asio::io_context& io) : pipe(io) {}
-  Pipe pipe;
-  void request() override {
-    if (reading_ || eof) return;
-    if (!pipe.is_open()) return arrived({}, true);
-    reading_ = true;
-    // The owner (holding this source) stays alive while the read is out.
-    pipe.async_read_some(asio::buffer(chunk_, sizeof chunk_), [this, keep = owner.lock()](const error_code& ec, size_t n) {
-      reading_ = false;
-      arrived(std::string_view(chunk_, n), static_cast<bool>(ec));
-    });
-  }
-  std::weak_ptr<void> owner;
- private:
-  bool reading_ = false;
-  char chunk_[16384];
-};
-
-// A started child (process.start): stdin, stdout, stderr, its exit.
-class Running : public std::enable_shared_from_this<Running> {
- public:
-  explicit Running(asio::io_context& io) : in(io), out(io), err(io), exit_(io) {}
-  Pipe in;
-  PipeSource out, err;
-  pid_t pid = -1;
-  bool exited = false;
-  int status = 0;
-  OpPtr exit_waiter;
-
-  void watch_exit(int pidfd) {
-    exit_.assign(pidfd);
-    out.owner = err.owner = weak_from_this();
-    wait_exit();
-  }
-  void kill(int sig) {
-    if (!exited) ::kill(pid, sig);
-  }
-  void push_status(lua_State* L) {
-    lua_createtable(L, 0, 4);
-    if (WIFEXITED(status)) {
-      lua_pushinteger(L, WEXITSTATUS(status));
-    } else {
-      int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-      lua_pushinteger(L, 128 + sig);
-      lua_pushstring(L, signal_name(sig));
-      lua_setfield(L, -3, "signal");
-    }
-    lua_setfield(L, -2, "status");
-    lua_pushboolean(L, WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    lua_setfield(L, -2, "success");
-    lua_pushinteger(L, pid);
-    lua_setfield(L, -2, "pid");
-  }
-
- private:
-  void wait_exit() {
-    exit_.async_wait(Pipe::wait_read, [self = shared_from_this()](const error_code& ec) {
-      int st = 0;
-      if (::waitpid(self->pid, &st, WNOHANG) == 0 && !ec) return self->wait_exit();
-      self->exited = true;
-      self->status = st;
-      error_code ignored;
-      self->exit_.close(ignored);
-      if (OpPtr op = std::move(self->exit_waiter); op && op->active())
-        op->resume([self](lua_State* L) { self->push_status(L); });
-    });
-  }
-  Pipe exit_;
-};
-
-struct ChildBox {
-  std::shared_ptr<Running> r;
-};
-struct StreamBox {
-  std::shared_ptr<Running> r;
-  PipeSource* src;
-};
-
-ChildBox* check_child(lua_State* L) { return static_cast<ChildBox*>(check_udata(L, 1, kChildType)); }
-StreamBox* check_stream(lua_State* L) { return static_cast<StreamBox*>(check_udata(L, 1, kStreamType)); }
-
-const char* const kStartOptions[] = {"cwd", "env", "stdout", "stderr", nullptr};
-
-// "pipe" (default): read it from the child object; "inherit": this process's; "null": discarded.
-int output_mode(lua_State* L, int opts, const char* key) {
-  std::string_view v = opt_sv_field(L, opts, key, "pipe");
-  if (v == "pipe") return 0;
-  if (v == "inherit") return 1;
-  if (v == "null") return 2;
-  raisef(L, "EINVAL", "option '%s' must be \"pipe\", \"inherit\" or \"null\"", key);
-}
-
-// process.start(cmd[, args][, opts]) → child
-int process_start(lua_State* L) {
-  check_program_args(L);
-  check_options(L, 3, "process.start", kStartOptions);
-  int out_mode = output_mode(L, 3, "stdout"), err_mode = output_mode(L, 3, "stderr");
-  Spec* spec = new_spec(L, "process.start");  // 4
-  fill_argv(L, *spec);
-  spec->cwd = std::string(opt_sv_field(L, 3, "cwd"));
-  read_env(L, 3, *spec);
-  auto* box = new_object<ChildBox>(L, kChildType, 3);  // 5
-  int code = 0;
-  {  // C++ objects in their own scope: nothing may be alive when an error is raised
-    auto r = std::make_shared<Running>(Engine::of(L).io());
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    bool ok = devnull >= 0 && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) == 0 &&
-              (out_mode != 0 || ::pipe2(out, O_CLOEXEC) == 0) && (err_mode != 0 || ::pipe2(err, O_CLOEXEC) == 0);
-    int rc = ok ? 0 : errno;
-    if (ok) {
-      int fd1 = out_mode == 0 ? out[1] : out_mode == 2 ? devnull : -1;
-      int fd2 = err_mode == 0 ? err[1] : err_mode == 2 ? devnull : -1;
-      rc = spawn_process(*spec, in[0], fd1, fd2, true, &r->pid);
-    }
-    for (int fd : {in[0], out[1], err[1], devnull})
-      if (fd >= 0) ::close(fd);
-    int pfd = rc == 0 ? pidfd_open(r->pid) : -1;
-    if (rc == 0 && pfd < 0) {
-      ::kill(r->pid, SIGKILL);
-      ::waitpid(r->pid, nullptr, 0);
-      rc = ENOSYS;
-    }
-    if (rc != 0) {
-      for (int fd : {in[1], out[0], err[0]})
-        if (fd >= 0) ::close(fd);
-      code = rc;
-      lua_pushfstring(L, "process.start: cannot run '%s': %s", spec->argv[0].c_str(), std::strerror(rc));
-    } else {
-      ::shutdown(in[1], SHUT_RD);
-      r->in.assign(in[1]);
-      if (out[0] >= 0) r->out.pipe.assign(out[0]);
-      if (err[0] >= 0) r->err.pipe.assign(err[0]);
-      r->watch_exit(pfd);
-      box->r = std::move(r);
-    }
-  }
-  if (code != 0) raise(L, strerrorname_np(code) ? strerrorname_np(code) : "EIO", to_sv(L, -1));
-  // uservalues: stdout, stderr stream objects; stdin
-  for (int which = 0; which < 2; ++which) {
-    new_object<StreamBox>(L, kStreamType, 1, StreamBox{box->r, which == 0 ? &box->r->out : &box->r->err});
-    lua_setiuservalue(L, 5, which + 1);
-  }
-  new_object<ChildBox>(L, kStdinType, 0, ChildBox{box->r});
-  lua_setiuservalue(L, 5, 3);
-  return 1;
-}
-
-int child_index(lua_State* L) {
-  ChildBox* b = check_child(L);
-  std::string_view key = check_sv(L, 2);
-  if (key == "stdout") return lua_getiuservalue(L, 1, 1), 1;
-  if (key == "stderr") return lua_getiuservalue(L, 1, 2), 1;
-  if (key == "stdin") return lua_getiuservalue(L, 1, 3), 1;
-  if (key == "pid") return lua_pushinteger(L, b->r->pid), 1;
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  return 1;
-}
-
-// child:wait([timeout_ms]) → {status, signal, success, pid}
-int child_wait(lua_State* L) {
-  ChildBox* b = check_child(L);
-  int64_t timeout = opt_timeout_ms(L, 2);
-  if (b->r->exited) {
-    b->r->push_status(L);
-    return 1;
-  }
-  if (b->r->exit_waiter && b->r->exit_waiter->active()) raise(L, kBusy, "wait: another task is already waiting for this child");
-  lua_settop(L, 1);
-  return suspend(L, "process wait", timeout, [&](const OpPtr& op) { b->r->exit_waiter = op; });
-}
-
-// child:kill([signal]) → true if sent; signal: a number or a name ("TERM", "SIGKILL")
-int child_kill(lua_State* L) {
-  ChildBox* b = check_child(L);
-  int sig = SIGTERM;
-  if (lua_type(L, 2) == LUA_TSTRING) {
-    std::string_view name = to_sv(L, 2);
-    if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
-    sig = 0;
-    for (int s = 1; s < NSIG && !sig; ++s)
-      if (const char* abbrev = sigabbrev_np(s); abbrev && name == abbrev) sig = s;
-    if (!sig) value_error(L, 2, "unknown signal name");
-  } else if (!lua_isnoneornil(L, 2)) {
-    lua_Integer n = luaL_checkinteger(L, 2);
-    check_value(L, n > 0 && n < NSIG, 2, "signal number out of range");
-    sig = static_cast<int>(n);
-  }
-  lua_pushboolean(L, !b->r->exited && ::kill(b->r->pid, sig) == 0);
-  return 1;
-}
-
-int stream_read(lua_State* L) { return read_formats(L, check_stream(L)->src, 2, "read"); }
-int stream_read_line(lua_State* L) {
-  check_stream(L);
-  lua_settop(L, 1);
-  lua_pushliteral(L, "l");
-  return read_formats(L, check_stream(L)->src, 2, "read_line");
-}
-int stream_read_all(lua_State* L) {
-  check_stream(L);
-  lua_settop(L, 1);
-  lua_pushliteral(L, "a");
-  return read_formats(L, check_stream(L)->src, 2, "read_all");
-}
-int stream_lines(lua_State* L) { return push_lines(L, check_stream(L)->src, 1, 2, "lines"); }
-
-// One child.stdin:write in progress: sends without SIGPIPE, waits when the socket is full.
-class StdinWrite : public std::enable_shared_from_this<StdinWrite> {
- public:
-  StdinWrite(OpPtr op, std::shared_ptr<Running> r, std::string_view data) : op_(std::move(op)), r_(std::move(r)), data_(data) {}
-  void step() {
-    while (written_ < data_.size()) {
-      ssize_t n = ::send(r_->in.native_handle(), data_.data() + written_, data_.size() - written_, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        written_ += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        r_->in.async_wait(Pipe::wait_write, [self = shared_from_this()](const error_code& ec) {
-          if (!self->op_->active()) return;
-          if (ec) return self->op_->fail(kClosed, "stdin: closed");
-          self->step();
-        });
-        return;
-      }
-      return op_->fail(error_code(errno, boost::system::system_category()), "stdin: write");
-    }
-    op_->resume([n = data_.size()](lua_State* L) { lua_pushinteger(L, static_cast<lua_Integer>(n)); });
-  }
-
- private:
-  OpPtr op_;
-  std::shared_ptr<Running> r_;
-  std::string_view data_;  // argument 2 of the suspended call: alive while it waits
-  size_t written_ = 0;
-};
-
-// child.stdin:write(data) → #data once the child's input took it all; EPIPE if it closed it.
-int stdin_write(lua_State* L) {
-  auto* b = static_cast<ChildBox*>(check_udata(L, 1, kStdinType));
-  std::string_view data = check_sv(L, 2);
-  if (!b->r->in.is_open()) raise(L, kClosed, "stdin: closed");
-  lua_settop(L, 2);
-  return suspend(L, "stdin write", kForever, [&](const OpPtr& op) {
-    std::make_shared<StdinWrite>(op, b->r, data)->step();
-  });
-}
-
-int stdin_close(lua_State* L) {
-  auto* b = static_cast<ChildBox*>(check_udata(L, 1, kStdinType));
-  error_code ec;
-  b->r->in.close(ec);
-  return 0;
-}
-
-int child_gc(lua_State* L) { return gc_object<ChildBox>(L, kChildType); }
-int stdin_gc(lua_State* L) { return gc_object<ChildBox>(L, kStdinType); }
-int stream_gc(lua_State* L) { return gc_object<StreamBox>(L, kStreamType); }
-
-void open_child_classes(lua_State* L) {
-  const luaL_Reg child_methods[] = {{"wait", child_wait}, {"kill", child_kill}, {nullptr, nullptr}};
-  const luaL_Reg child_meta[] = {{"__gc", child_gc}, {nullptr, nullptr}};
-  new_class(L, kChildType, child_methods, child_meta, child_index);
-  const luaL_Reg stream_methods[] = {{"read", stream_read}, {"read_line", stream_read_line}, {"read_all", stream_read_all},
-                                     {"lines", stream_lines}, {nullptr, nullptr}};
-  const luaL_Reg stream_meta[] = {{"__gc", stream_gc}, {nullptr, nullptr}};
-  new_class(L, kStreamType, stream_methods, stream_meta);
-  const luaL_Reg stdin_methods[] = {{"write", stdin_write}, {"close", stdin_close}, {nullptr, nullptr}};
-  const luaL_Reg stdin_meta[] = {{"__gc", stdin_gc}, {nullptr, nullptr}};
-  new_class(L, kStdinType, stdin_methods, stdin_meta);
-}
-
-
 }  // namespace
 
 int open_process(lua_State* L) {
   const luaL_Reg spec_meta[] = {{"__gc", spec_gc}, {nullptr, nullptr}};
   new_class(L, kSpecType, nullptr, spec_meta);
-  open_child_classes(L);
+  open_start_classes(L);
+  open_popen(L);
   // os.execute through the same machinery, when called from a task.
   lua_getglobal(L, "os");
   lua_getfield(L, -1, "execute");
@@ -807,6 +510,7 @@ int open_process(lua_State* L) {
   lua_pop(L, 1);
   const luaL_Reg funcs[] = {{"exec", process_exec}, {"spawn", process_spawn}, {"start", process_start}, {"pid", process_pid}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
+  open_process_self(L, -1);
   return 1;
 }
 

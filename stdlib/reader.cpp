@@ -174,7 +174,10 @@ int read_loop(lua_State* L, Source* src, int first, const char* what) {
     ++top;
     nformats = 1;
   }
-  std::string saved = r.buffer;
+  // A single format that needs more has consumed nothing; several may have to put back what
+  // the earlier ones took (copying the buffer each time made a large read("a") quadratic).
+  std::string saved;
+  if (nformats > 1) saved = r.buffer;
   int base = lua_gettop(L);
   for (int i = 0; i < nformats; ++i) {
     Got g = read_format(L, r, first + i);
@@ -185,7 +188,7 @@ int read_loop(lua_State* L, Source* src, int first, const char* what) {
     }
     // more: put back what this call took, wait for data, try again
     lua_settop(L, base);
-    r.buffer = std::move(saved);
+    if (nformats > 1) r.buffer = std::move(saved);
     auto* p = static_cast<Pending*>(lua_newuserdatauv(L, sizeof(Pending), 0));  // top + 1
     *p = Pending{src, what};
     lua_pushcfunction(L, wait_step);

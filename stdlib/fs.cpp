@@ -23,9 +23,17 @@
 #include "runtime/errors.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/buffer.hpp"
+#include "stdlib/fs.hpp"
 #include "stdlib/modules.hpp"
 
 namespace mw {
+
+boost::asio::thread_pool& fs_workers() {
+  // Never destroyed: a job still running at exit must not be joined by a static destructor.
+  static auto* pool = new boost::asio::thread_pool(4);
+  return *pool;
+}
+
 namespace {
 
 namespace asio = boost::asio;
@@ -44,11 +52,7 @@ struct Result {
   bool link = false;
 };
 
-asio::thread_pool& workers() {
-  // Never destroyed: a job still running at exit must not be joined by a static destructor.
-  static auto* pool = new asio::thread_pool(4);
-  return *pool;
-}
+asio::thread_pool& workers() { return fs_workers(); }
 
 std::string qp(const std::string& p) { return "'" + p + "'"; }
 
@@ -476,6 +480,8 @@ int open_fs(lua_State* L) {
       {"touch", fs_touch},       {"abs", fs_abs},               {"cwd", fs_cwd},
       {"temp_dir", fs_temp_dir}, {"glob", fs_glob}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
+  open_fs_file(L, -1);
+  open_fs_watch(L, -1);
   return 1;
 }
 

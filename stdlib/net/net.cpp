@@ -7,6 +7,10 @@
 
 namespace mw {
 
+namespace net {
+int open_url(lua_State* L);  // url_module.cpp
+}
+
 struct Submodule {
   const char* name;
   lua_CFunction open;
@@ -18,6 +22,7 @@ static const Submodule kSubmodules[] = {
     {"udp", net::open_udp},
     {"http", net::open_http},
     {"socks5", net::open_socks5},
+    {"url", net::open_url},  // url_module.cpp
 };
 
 int open_net(lua_State* L) {

@@ -44,6 +44,7 @@ struct OpenFile : Source, std::enable_shared_from_this<OpenFile> {
 
   void request() override {
     if (reading || eof) return;
+    if (closed) return arrived({}, true);  // an iterator outliving close(): the fd may be reused
     reading = true;
     auto guard = std::make_shared<Guard>(io.get_executor());  // a pending read keeps the loop alive
     asio::post(strand, [self = shared_from_this(), guard] {
@@ -331,6 +332,8 @@ int true_k(lua_State* L, int, lua_KContext) {
 int file_close(lua_State* L) {
   OpenFile* f = check_file(L);
   f->closed = true;
+  f->drop_read_ahead();  // an iterator made before close ends here
+  f->eof = true;
   lua_settop(L, 1);
   lua_pushcfunction(L, close_suspend);
   lua_pushvalue(L, 1);

@@ -3,6 +3,7 @@
 // os.exit: reports pending task failures, flushes output), process.ppid(), and
 // process.on_signal(name, fn): handlers that run as tasks when a signal arrives, seen on the
 // engine's signal thread so a handler neither blocks the loop nor keeps the script alive.
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>

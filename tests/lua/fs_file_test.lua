@@ -148,6 +148,14 @@ test("errors: missing files, directories, permissions, wrong direction, closed f
   test.eq(code_of(function() f:seek("set", -1) end), "EINVAL")
   f:close()
   test.eq(f.closed, true)
+  -- an iterator made before close ends instead of reading another file's descriptor
+  local g = fs.open(dir .. "/f")
+  local it = g:lines(1)
+  test.eq(it(), "d")
+  g:close()
+  local other = fs.open(dir .. "/f")  -- may get the same descriptor number
+  test.eq(it(), nil)
+  other:close()
   test.eq(tostring(f), "fs.file (closed)")
   for _, call in ipairs({ "read", "write", "seek", "close", "lines", "read_line", "sync" }) do
     test.eq(code_of(function() f[call](f, "x") end), "closed", call)

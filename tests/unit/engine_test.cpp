@@ -5,6 +5,10 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
@@ -238,3 +242,36 @@ TEST(Engine, RemovedIdleHookDoesNotRun) {
   EXPECT_EQ(run(e, "task.yield()"), 0);
   EXPECT_FALSE(ran);
 }
+
+namespace {
+
+// Engine::watch_signal + set_signal_hook: a watched signal reaches the hook on the loop thread;
+// a hook that takes SIGTERM keeps the default shutdown from starting.
+TEST(EngineSignals, HookSeesWatchedSignalsAndCanTakeSigterm) {
+  mw::Engine e;
+  std::vector<int> seen;
+  std::thread::id loop_thread = std::this_thread::get_id();
+  bool on_loop = true;
+  e.set_signal_hook([&](int sig) {
+    seen.push_back(sig);
+    on_loop = on_loop && std::this_thread::get_id() == loop_thread;
+    return true;
+  });
+  e.watch_signal(SIGUSR2, true);
+  e.watch_signal(SIGTERM, true);
+  ::kill(::getpid(), SIGUSR2);
+  ::kill(::getpid(), SIGTERM);
+  // The main task waits long enough for both to arrive (the hook keeps the shutdown away).
+  EXPECT_EQ(run(e, "for _ = 1, 200 do task.sleep(0.005) if _G.stop then break end end"), 0);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], SIGUSR2);
+  EXPECT_EQ(seen[1], SIGTERM);
+  EXPECT_TRUE(on_loop);
+  EXPECT_FALSE(e.shutting_down());
+  e.watch_signal(SIGUSR2, false);
+  struct sigaction sa {};
+  ::sigaction(SIGUSR2, nullptr, &sa);
+  EXPECT_EQ(sa.sa_handler, SIG_DFL);  // the default disposition is back
+}
+
+}  // namespace

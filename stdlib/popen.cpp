@@ -239,6 +239,15 @@ int io_type(lua_State* L) {
   return lua_gettop(L);
 }
 
+// io.close(f) for a popen file is f:close().
+int io_close(lua_State* L) {
+  if (test_udata(L, 1, kPopenType)) return file_close(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 }  // namespace
 
 void open_popen(lua_State* L) {
@@ -247,7 +256,7 @@ void open_popen(lua_State* L) {
   const luaL_Reg meta[] = {{"__gc", file_gc}, {"__close", file_tbc_close}, {"__tostring", file_tostring}, {nullptr, nullptr}};
   new_class(L, kPopenType, methods, meta);
   lua_getglobal(L, "io");
-  const luaL_Reg wrapped[] = {{"popen", io_popen}, {"type", io_type}};
+  const luaL_Reg wrapped[] = {{"popen", io_popen}, {"type", io_type}, {"close", io_close}};
   for (auto [name, fn] : wrapped) {
     lua_getfield(L, -1, name);
     lua_pushcclosure(L, fn, 1);

@@ -32,6 +32,8 @@ test("read formats, lines and close results as Lua's popen", function()
   test.eq(io.type(f), "closed file")
   test.eq(tostring(f), "file (closed)")
 
+  f = io.popen("exit 4")
+  test.eq({ io.close(f) }, { nil, "exit", 4 })  -- io.close works on popen files too
   f = io.popen("printf 'a\\nb\\nc\\n'", "r")
   local got = {}
   for line in f:lines() do got[#got + 1] = line end

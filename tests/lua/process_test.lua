@@ -103,9 +103,10 @@ test("timeout: SIGTERM, then SIGKILL after kill_grace for a child that ignores i
   test.eq(err.stdout, "started\n")
   test.eq(err.signal, "SIGKILL")
   -- A grandchild holding the output pipe open is stopped with its group.
-  err = test.raises(function() process.exec("sleep 30 & sleep 30", { timeout = 100 }) end, "ETIMEDOUT")
+  -- (durations unique to this test: other processes on the machine may sleep 30 or 300)
+  err = test.raises(function() process.exec("sleep 30.41 & sleep 30.41", { timeout = 100 }) end, "ETIMEDOUT")
   test.ok(time.monotonic() - t0 < 20, "the children outlived the timeout")
-  test.eq(process.exec("pgrep -f 'slee[p] 30' || true").stdout, "")
+  test.eq(process.exec("pgrep -f 'slee[p] 30[.]41' || true").stdout, "")
 end)
 
 test("signals: a child killed by a signal reports it", function()
@@ -116,16 +117,16 @@ test("signals: a child killed by a signal reports it", function()
 end)
 
 test("a cancelled wait kills the child, which is still reaped (no zombies)", function()
-  local t = task.spawn(function() return process.exec("sleep 30") end)
+  local t = task.spawn(function() return process.exec("sleep 30.42") end)
   task.sleep(0.05)
   t:cancel()
   test.eq(select(2, pcall(t.join, t)).code, "cancelled")
   for _ = 1, 100 do
-    if zombies_of_self() == 0 and process.exec("pgrep -f 'slee[p] 30' || true").stdout == "" then break end
+    if zombies_of_self() == 0 and process.exec("pgrep -f 'slee[p] 30[.]42' || true").stdout == "" then break end
     task.sleep(0.02)
   end
   test.eq(zombies_of_self(), 0)
-  test.eq(process.exec("pgrep -f 'slee[p] 30' || true").stdout, "")
+  test.eq(process.exec("pgrep -f 'slee[p] 30[.]42' || true").stdout, "")
 end)
 
 test("a program that cannot run is ENOENT / EACCES", function()

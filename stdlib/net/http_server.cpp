@@ -522,19 +522,25 @@ int server_connections(lua_State* L) {
 }
 
 int server_local_addr(lua_State* L) {
-  push_sv(L, endpoint_string(check_server(L)->acceptor.local()));
+  push_sv(L, endpoint_string(check_server(L)->listener->local()));
   return 1;
 }
 
-// A new context from the files (the old one stays in use by its connections); false + g_msg.
+// Loads the files into the listener's context (new handshakes use them; established connections
+// keep theirs), after checking them in a fresh context so that bad files change nothing.
+// False + g_msg on failure.
 bool reload_context(Server* s, const char* cert, const char* key) {
   std::string error;
-  auto ctx = make_tls_context(cert, key, error);
-  if (!ctx) {
+  if (!make_tls_context(cert, key, error)) {
     g_msg = error;
     return false;
   }
-  s->tls = std::move(ctx);
+  SSL_CTX* c = s->tls->native_handle();
+  if (SSL_CTX_use_certificate_chain_file(c, cert) != 1 || SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
+    ERR_clear_error();
+    g_msg = "tls: cannot load the new certificate";
+    return false;
+  }
   return true;
 }
 
@@ -565,11 +571,11 @@ int server_index(lua_State* L) {
   Server* s = check_server(L);
   std::string_view key = to_sv(L, 2);
   if (key == "port") {
-    lua_pushinteger(L, s->acceptor.local().port());
+    lua_pushinteger(L, s->listener->local().port());
     return 1;
   }
   if (key == "host") {
-    lua_pushstring(L, s->acceptor.local().address().to_string().c_str());
+    lua_pushstring(L, s->listener->local().address().to_string().c_str());
     return 1;
   }
   lua_pushvalue(L, 2);
@@ -579,12 +585,29 @@ int server_index(lua_State* L) {
 
 int server_tostring(lua_State* L) {
   Server* s = check_server(L);
-  lua_pushfstring(L, "http.server (%s%s)", endpoint_string(s->acceptor.local()).c_str(), s->closing ? ", closed" : "");
+  lua_pushfstring(L, "http.server (%s%s)", endpoint_string(s->listener->local()).c_str(), s->closing ? ", closed" : "");
   return 1;
 }
 
 int server_gc(lua_State* L) { return gc_object<ServerBox>(L, kServerType); }
 
+}  // namespace
+
+namespace {
+struct ListenNums {
+  int backlog;
+  bool reuseport, ipv6_only;
+  int64_t handshake_timeout_ms;
+  size_t max_connections;
+};
+
+// The listener's options (listener.hpp) as plain numbers.
+ListenNums read_listen_nums(lua_State* L, int opts) {
+  ListenConfig c;
+  read_listen_options(L, opts, c);
+  return {c.backlog, c.reuseport, c.ipv6_only, c.handshake_timeout_ms,
+          static_cast<size_t>(opt_int_field(L, opts, "max_connections", 0, 0))};
+}
 }  // namespace
 
 // net.http.listen([host,] port, handler[, opts])
@@ -601,10 +624,9 @@ int http_listen(lua_State* L) {
   luaL_checkstring(L, 1);
   uint16_t port = check_port(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  static const char* const known[] = {"tls",          "max_body",        "max_header_size", "max_headers",
-                                      "header_timeout", "idle_timeout",  "request_timeout", "handshake_timeout",
-                                      "max_connections", "backlog",      "reuseport",       "ipv6_only",
-                                      "access_log",   nullptr};
+  static const char* const known[] = {"tls",          "max_body",       "max_header_size", "max_headers",
+                                      "header_timeout", "idle_timeout", "request_timeout", "max_connections",
+                                      "access_log",   MW_LISTEN_OPTION_KEYS, nullptr};
   check_options(L, 4, "net.http.listen", known);
   Limits lim;
   lim.max_body = static_cast<size_t>(opt_int_field(L, 4, "max_body", static_cast<lua_Integer>(lim.max_body), 0));
@@ -614,11 +636,7 @@ int http_listen(lua_State* L) {
   lim.header_timeout_ms = opt_timeout_field(L, 4, "header_timeout", lim.header_timeout_ms);
   lim.idle_timeout_ms = opt_timeout_field(L, 4, "idle_timeout", lim.idle_timeout_ms);
   lim.request_timeout_ms = opt_timeout_field(L, 4, "request_timeout", lim.request_timeout_ms);
-  lim.handshake_timeout_ms = opt_timeout_field(L, 4, "handshake_timeout", lim.handshake_timeout_ms);
-  lim.max_connections = static_cast<size_t>(opt_int_field(L, 4, "max_connections", 0, 0));
-  int backlog = static_cast<int>(opt_int_field(L, 4, "backlog", 511, 0, 65535));
-  bool reuseport = opt_bool_field(L, 4, "reuseport", false);
-  bool v6only = opt_bool_field(L, 4, "ipv6_only", false);
+  ListenNums nums = read_listen_nums(L, 4);
   int lt = get_field(L, 4, "access_log");  // 5
   if (lt != LUA_TNIL && lt != LUA_TBOOLEAN && lt != LUA_TFUNCTION) option_error(L, "access_log", "true or a function");
   bool has_tls = get_field(L, 4, "tls") != LUA_TNIL;  // 6
@@ -642,13 +660,25 @@ int http_listen(lua_State* L) {
       lua_pop(L, 2);
       if (!ctx) return op->fail("ETLS", error);
     }
-    auto open_at = [op, ctx, lim, backlog, reuseport, v6only](const tcp::endpoint& ep) {
+    ListenConfig cfg;  // (built inside the op's scope: nothing with a destructor in listen's frame)
+    cfg.host = std::string(to_sv(L, 1));
+    cfg.port = port;
+    cfg.backlog = nums.backlog;
+    cfg.reuseport = nums.reuseport;
+    cfg.ipv6_only = nums.ipv6_only;
+    cfg.handshake_timeout_ms = nums.handshake_timeout_ms;
+    cfg.max_connections = nums.max_connections;
+    cfg.tls = ctx;
+    Listener::open(op->engine(), std::move(cfg), [op, lim](std::shared_ptr<Listener> l, ListenError err) {
+      if (!op->active()) {
+        if (l) l->close();
+        return;
+      }
+      if (!l) return op->fail(err.code, err.message);
       auto server = std::make_shared<Server>(op->engine());
       server->limits = lim;
-      server->tls = ctx;
-      std::string code, error;
-      if (!server->acceptor.open(ep, backlog, reuseport, v6only, code, error)) return op->fail(code, error);
-      op->resume([server](lua_State* L) {
+      server->tls = l->config().tls;
+      op->resume([server, l](lua_State* L) {
         // The waiting coroutine's stack still holds listen's arguments (1..7).
         Server* s = server.get();
         lua_pushvalue(L, 3);
@@ -665,26 +695,9 @@ int http_listen(lua_State* L) {
         lua_setiuservalue(L, -2, 1);
         lua_pushvalue(L, -1);
         s->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);  // an open server is not garbage
-        std::weak_ptr<Server> w = server;
-        s->hook_ = s->engine.add_shutdown_hook([w] {
-          if (auto sp = w.lock()) sp->close(static_cast<int64_t>(kDefaultCloseTimeoutS * 1000));
-        });
-        s->acceptor.start();
+        s->attach(l);
       });
-    };
-    std::string h(to_sv(L, 1));
-    if (h == "localhost") h = "127.0.0.1";
-    error_code ec;
-    auto addr = asio::ip::make_address(h, ec);
-    if (!ec) return open_at(tcp::endpoint(addr, port));
-    auto resolver = std::make_shared<tcp::resolver>(op->engine().io());
-    resolver->async_resolve(h, std::to_string(port),
-                            [op, resolver, h, open_at](const error_code& ec, tcp::resolver::results_type results) {
-                              if (!op->active()) return;
-                              if (ec || results.empty())
-                                return op->fail(ec ? error_code_name(ec) : "ENOTFOUND", "cannot resolve '" + h + "'");
-                              open_at(results.begin()->endpoint());
-                            });
+    });
   });
 }
 

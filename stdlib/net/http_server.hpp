@@ -2,7 +2,7 @@
 // net.http.listen: the HTTP/1.1 server. Declarations shared by its files:
 //   http_server_parse.cpp   request head storage, Beast parser glue, path/query decoding
 //   http_server_conn.cpp    one connection: keep-alive loop, body reading, response writing, files
-//   http_server_accept.cpp  the listening socket and accept loop (TLS handshake, max connections)
+//   http_server_lifecycle.cpp  the connection set on the shared listener: graceful close, deadlines
 //   http_server.cpp         the Lua binding: listen, the server, req and writer objects
 // Requests on one connection are handled one after another (pipelined requests wait in the
 // read buffer), so responses always leave in request order.
@@ -24,6 +24,7 @@
 #include "runtime/lua.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
+#include "stdlib/net/listener.hpp"
 
 namespace mw::net::httpd {
 
@@ -41,8 +42,7 @@ struct Limits {
   int64_t header_timeout_ms = 60000;    // to receive a request's head (Node headersTimeout) -> 408
   int64_t idle_timeout_ms = 5000;       // keep-alive wait for the next request (Node keepAliveTimeout)
   int64_t request_timeout_ms = 300000;  // to receive a whole request, head and body (Node requestTimeout)
-  int64_t handshake_timeout_ms = 10000; // TLS handshake
-  size_t max_connections = 0;           // 0: unlimited; above it new connections wait in the backlog
+  // (TLS handshake_timeout and max_connections are the listener's: ListenConfig)
 };
 
 struct HeaderRef {
@@ -125,8 +125,7 @@ class Server;
 // WebSocket upgrade can take it over.
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
-  Conn(Server& server, Socket sock);
-  Conn(Server& server, std::unique_ptr<TlsStream> tls);
+  Conn(Server& server, Accepted&& a);
   ~Conn();
 
   void start();
@@ -213,6 +212,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   Server& server_;
   Socket sock_;
   std::unique_ptr<TlsStream> tls_;
+  std::shared_ptr<ssl::context> tls_ctx_;  // alive as long as tls_
+  std::shared_ptr<void> slot_;             // counts against the listener's max_connections
   std::string peer_;
   Phase phase_ = Phase::idle;
   bool closed_ = false;
@@ -263,43 +264,19 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::unique_ptr<char[]> file_buf_;
 };
 
-// Implemented in http_server_accept.cpp: binds and accepts, handing streams to the server.
-class Acceptor {
- public:
-  explicit Acceptor(Server& s);
-  bool open(const tcp::endpoint& ep, int backlog, bool reuseport, bool v6only, std::string& code, std::string& error);
-  void start();
-  void pause_if_full();
-  void resume();
-  void close();
-  tcp::endpoint local() const { return local_; }
-
- private:
-  void accept();
-  void handshake(std::shared_ptr<TlsStream> s);
-  Server& server_;
-  tcp::acceptor acc_;
-  tcp::endpoint local_;
-  asio::steady_timer backoff_;
-  bool accepting_ = false;
-  bool paused_ = false;
-  bool closed_ = false;
-};
-
 class Server : public std::enable_shared_from_this<Server> {
  public:
-  Server(Engine& e) : engine(e), acceptor(*this), sweep_(e.io()), close_timer_(e.io()) {}
+  Server(Engine& e) : engine(e), sweep_(e.io()), close_timer_(e.io()) {}
   ~Server();
 
   Engine& engine;
   Limits limits;
-  Acceptor acceptor;
-  std::shared_ptr<ssl::context> tls;
+  std::shared_ptr<Listener> listener;
+  std::shared_ptr<ssl::context> tls;  // the listener's (reload_tls loads new files into it)
   int run_ref = LUA_NOREF;     // registry: the C closure running the handler
   int log_ref = LUA_NOREF;     // registry: access_log function
   bool log_stdout = false;
   std::list<std::shared_ptr<Conn>> conns;
-  size_t active = 0;  // connections counted against max_connections
   bool closing = false;
   bool closed = false;  // closing and every connection gone
   std::vector<OpPtr> waiters;  // srv:wait()
@@ -314,7 +291,8 @@ class Server : public std::enable_shared_from_this<Server> {
   void arm_sweep();
   // Implemented by the binding: drops the Lua references (handler, log function, itself).
   void released();
-  uint64_t hook_ = 0;     // shutdown hook (SIGINT/SIGTERM)
+  // Takes the listener's accepted connections (and its SIGINT/SIGTERM hook).
+  void attach(std::shared_ptr<Listener> l);
   int self_ref = LUA_NOREF;  // registry: the server object, while it is open
 
  private:

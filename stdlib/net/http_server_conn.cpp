@@ -28,9 +28,10 @@ static constexpr size_t kFileChunk = 64 * 1024;
 static constexpr size_t kSendfileChunk = 4 * 1024 * 1024;
 static constexpr int64_t kLingerMs = 2000;
 
-Conn::Conn(Server& s, Socket sock) : server_(s), sock_(std::move(sock)) { init(); }
-
-Conn::Conn(Server& s, std::unique_ptr<TlsStream> tls) : server_(s), sock_(s.engine.io()), tls_(std::move(tls)) {
+Conn::Conn(Server& s, Accepted&& a)
+    : server_(s), sock_(a.plain ? std::move(*a.plain) : Socket(s.engine.io())), tls_ctx_(std::move(a.tls_context)),
+      slot_(std::move(a.slot)) {
+  if (a.tls) tls_ = std::make_unique<TlsStream>(std::move(*a.tls));
   init();
 }
 
@@ -675,6 +676,7 @@ void Conn::close() {
   for (auto& p : wq_)
     if (p.op) ops.push_back(std::move(p.op));
   if (!writing_) wq_.clear();
+  slot_.reset();  // the listener may accept again
   server_.remove(this);
   for (auto& op : ops) op->fail(kClosed, "connection closed");
 }

@@ -180,3 +180,71 @@ node_test("Node fetch: a streamed response and a large upload", function()
   test.eq(got.same, true)
   srv:close()
 end)
+
+-- WebSocket upgrade on the port that serves pages: the peers' fixed conversation
+-- (tests/interop/peers/ws_client.*) against req:upgrade().
+local here = "tests/interop/peers/"
+local WS_PEERS = {
+  python = { client = "/usr/bin/python3 " .. here .. "ws_client.py",
+    available = proc.run("/usr/bin/python3 -c 'import websockets' 2>/dev/null") },
+  node = { client = "/usr/bin/node " .. here .. "ws_client.js", available = proc.run("test -d tests/interop/node_modules/ws") },
+}
+
+local function upgrade_server(opts)
+  local srv = net.http.listen(0, function(req)
+    if req.path == "/page" then return "<html>page</html>" end
+    local c = req:upgrade({ compression = true })
+    while true do
+      local m = c:recv()
+      if not m or m.type == "close" then return end
+      if m.data == "ping-me" then
+        c:ping("srv")
+        repeat m = c:recv() until not m or m.type == "pong"
+        if not m then return end
+        c:send("pinged")
+      elseif m.data == "close-me" then
+        c:close(4002, "asked")
+        return
+      elseif m.type == "text" or m.type == "binary" then
+        c:send(m.data, m.type)
+      end
+    end
+  end, opts)
+  return srv
+end
+
+local function wait_exit(h, seconds)
+  local deadline = time.monotonic() + seconds
+  while h:alive() and time.monotonic() < deadline do task.sleep(0.05) end
+  return h:output()
+end
+
+for _, name in ipairs({ "python", "node" }) do
+  local peer = WS_PEERS[name]
+  local t = proc.peer_test(test, peer.available, name .. " WebSocket peer")
+  t(name .. " WebSocket client upgrades on the same port that serves pages", function()
+    local srv = upgrade_server()
+    local url = "http://127.0.0.1:" .. srv.port
+    test.eq(net.http.get(url .. "/page").body, "<html>page</html>")
+    local h = proc.start(peer.client .. " ws://127.0.0.1:" .. srv.port .. "/ws")
+    local out = wait_exit(h, 60)
+    assert(out:find("ALL OK"), out)
+    test.eq(net.http.get(url .. "/page").status, 200) -- pages still served
+    srv:close()
+  end)
+  t(name .. " WebSocket client upgrades over TLS", function()
+    local certs = proc.make_certs(proc.tmpdir())
+    local srv = upgrade_server({ tls = { cert_file = certs.cert, key_file = certs.key } })
+    local h = proc.start(peer.client .. " wss://localhost:" .. srv.port .. "/ws --ca " .. proc.quote(certs.ca))
+    local out = wait_exit(h, 60)
+    assert(out:find("ALL OK"), out)
+    srv:close()
+  end)
+end
+
+curl_test("curl: a plain request to an upgrading handler gets 426", function()
+  local srv = upgrade_server()
+  local r = curl({ "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" .. srv.port .. "/ws" })
+  test.eq(r.stdout, "426")
+  srv:close()
+end)

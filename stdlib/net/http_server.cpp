@@ -253,7 +253,9 @@ int after_handler(lua_State* L, int status, lua_KContext) {
   if (!c->current(r->seq)) return 0;  // closed, upgraded, or already answered and moved on
   if (status != LUA_OK && status != LUA_YIELD) {
     std::string_view code = error_code_of(L, 3);
-    if (code == kCancelled || code == kClosed)
+    if ((code == kCancelled || code == kClosed) && Engine::of(L).shutting_down())
+      c->send_error(503, true);  // SIGINT/SIGTERM stopped the handler: say so, then close
+    else if (code == kCancelled || code == kClosed)
       c->close();
     else if (code == "EMSGSIZE" && c->resp_state() == Conn::Resp::none)
       c->send_error(413, true);

@@ -40,6 +40,7 @@ namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace urls = boost::urls;
+namespace {  // this file's types: other net sources have their own
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 static constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
@@ -876,6 +877,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   FILE* file_ = nullptr;
 };
 
+}  // namespace
+
 // --- Lua API ---------------------------------------------------------------------------------
 
 // Reads one header value (string/number) at the top of the stack into spec; raises on bad input.
@@ -1254,7 +1257,8 @@ int open_http(lua_State* L) {
   const luaL_Reg funcs[] = {{"get", http_get},         {"post", http_post},       {"put", http_put},
                             {"patch", http_patch},     {"delete", http_delete},   {"head", http_head},
                             {"options", http_options}, {"request", http_request}, {"pool", http_pool},
-                            {nullptr, nullptr}};
+                            {"listen", http_listen},   {nullptr, nullptr}};
+  open_http_server_types(L);
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kModuleKey);

@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "stdlib/modules.hpp"
-
 namespace mw {
+namespace {  // this file's types
+
 
 namespace net {
 int open_url(lua_State* L);  // url_module.cpp
@@ -24,6 +24,8 @@ static const Submodule kSubmodules[] = {
     {"socks5", net::open_socks5},
     {"url", net::open_url},  // url_module.cpp
 };
+
+}  // namespace
 
 int open_net(lua_State* L) {
   lua_newtable(L);

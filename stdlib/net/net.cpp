@@ -6,11 +6,6 @@
 namespace mw {
 namespace {  // this file's types
 
-
-namespace net {
-int open_url(lua_State* L);  // url_module.cpp
-}
-
 struct Submodule {
   const char* name;
   lua_CFunction open;

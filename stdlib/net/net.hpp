@@ -10,6 +10,7 @@ int open_http(lua_State* L);     // net.http (client)
 int http_listen(lua_State* L);   // net.http.listen (the server, http_server.cpp)
 void open_http_server_types(lua_State* L);
 int open_socks5(lua_State* L);
+int open_url(lua_State* L);     // net.url (url_module.cpp)
 int resolve(lua_State* L);  // net.resolve
 }  // namespace mw::net
 

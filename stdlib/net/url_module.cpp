@@ -13,7 +13,6 @@
 
 namespace mw::net {
 
-int open_url(lua_State* L);
 
 namespace {
 

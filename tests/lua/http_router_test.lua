@@ -290,3 +290,319 @@ test("bad input in handlers: status codes, headers, redirects", function()
     test.matches(tostring(err), "http_router_test%.lua:%d+:")
   end
 end)
+
+-- Through the real server ------------------------------------------------------------------
+
+-- Starts app on a free port in a task of its own (app:listen waits there); returns the port.
+local function serve(app, opts)
+  local got = task.channel(1)
+  local t = task.spawn(function()
+    if opts then
+      app:listen(0, opts, function(port) got:send(port) end)
+    else
+      app:listen(0, function(port) got:send(port) end)
+    end
+  end)
+  local port = got:recv(10)
+  assert(port, "app:listen did not call back")
+  return port, t
+end
+
+-- One raw HTTP/1.1 request (the target sent exactly as given); returns {status, headers, body}.
+local function raw(port, method, target, headers)
+  local c = net.tcp.connect("127.0.0.1", port, { timeout = 5000 })
+  c:set_timeout(10000)
+  local lines = { method .. " " .. target .. " HTTP/1.1", "Host: 127.0.0.1:" .. port, "Connection: close" }
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  c:write(table.concat(lines, "\r\n") .. "\r\n\r\n")
+  local data = c:read_all()
+  c:close()
+  local head, body = data:match("^(.-)\r\n\r\n(.*)$")
+  assert(head, "no response: " .. data)
+  local status = tonumber(head:match("^HTTP/1%.1 (%d+)"))
+  local h = {}
+  for name, value in head:gmatch("\r\n([^:\r\n]+):%s*([^\r\n]*)") do h[name:lower()] = value end
+  if (h["transfer-encoding"] or ""):find("chunked") then
+    local out, rest = {}, body
+    while true do
+      local size, after = rest:match("^(%x+)[^\r\n]*\r\n(.*)$")
+      size = tonumber(size, 16)
+      if not size or size == 0 then break end
+      out[#out + 1] = after:sub(1, size)
+      rest = after:sub(size + 3)
+    end
+    body = table.concat(out)
+  end
+  return { status = status, headers = h, body = body }
+end
+
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local have_curl = proc.have("curl")
+local have_node = proc.have("node")
+
+test("app:listen serves until app:close; the calling task waits while timers and tasks run", function()
+  local app = http.server.new()
+  app:get("/", function() return "hello" end)
+  local ticks = 0
+  local ticker = task.spawn(function() while true do task.sleep(0.01) ticks = ticks + 1 end end)
+  local port, t = serve(app)
+  test.eq(app.port, port)
+  test.eq(t.status, "suspended") -- waiting in listen
+  local r = http.get("http://127.0.0.1:" .. port .. "/")
+  test.eq({ r.status, r.body }, { 200, "hello" })
+  local before = ticks
+  while ticks < before + 3 do task.sleep(0.01) end -- the ticker runs while listen waits
+  test.eq(app:close(), true)
+  test.eq(t:join(5), true) -- listen returned
+  test.eq(app:close(), false) -- nothing left to close
+  ticker:cancel()
+  test.raises(function() net.tcp.connect("127.0.0.1", port, { timeout = 2000 }) end, "ECONNREFUSED")
+end)
+
+test("app:listen: a bind failure raises; a failing callback closes the server; host argument", function()
+  local busy = net.tcp.listen("127.0.0.1", 0)
+  local app = http.server.new()
+  test.raises(function() app:listen(busy.port) end, "EADDRINUSE")
+  busy:close()
+  test.eq(app.server, nil)
+  local app2 = http.server.new()
+  test.raises(function() app2:listen(0, function() error("cb failed") end) end, "cb failed")
+  test.eq(app2.server, nil)
+  local app3 = http.server.new()
+  app3:get("/", function(ctx) return ctx.peer_addr:match("^127%.0%.0%.1:") and "local" or "?" end)
+  local srv = app3:start("127.0.0.1", 0)
+  test.eq(srv.port, app3.port)
+  test.eq(http.get("http://127.0.0.1:" .. srv.port .. "/").body, "local")
+  test.raises(function() app3:start(0) end, "already listening")
+  app3:close()
+end)
+
+local t_curl = proc.peer_test(test, have_curl, "curl")
+t_curl("curl: methods, params, JSON body, HEAD, 404/405, redirect, response headers", function()
+  local app = http.server.new()
+  app:get("/users/:id", function(ctx) return ctx:json({ id = ctx.params.id, q = ctx.query.q }) end)
+  app:post("/echo", function(ctx) ctx:header("X-Len", #ctx.body) return ctx.body end)
+  app:put("/items/:id", function(ctx) return "put " .. ctx.params.id .. " " .. ctx.body end)
+  app:delete("/items/:id", function(ctx) return ctx:status(204) end)
+  app:get("/old", function(ctx) return ctx:redirect("/users/1") end)
+  local port = serve(app)
+  local base = "http://127.0.0.1:" .. port
+  test.eq(json.decode(sh("curl -s '" .. base .. "/users/7?q=hi'")), { id = "7", q = "hi" })
+  test.eq(sh("curl -s -X POST --data-binary 'abc def' " .. base .. "/echo"), "abc def")
+  test.eq(sh("curl -s -X PUT --data-binary 'v' " .. base .. "/items/3"), "put 3 v")
+  test.eq(sh("curl -s -o /dev/null -w '%{http_code}' -X DELETE " .. base .. "/items/3"), "204")
+  local head = sh("curl -s -I " .. base .. "/users/7")
+  test.matches(head, "^HTTP/1%.1 200")
+  test.matches(head:lower(), "content%-type: application/json")
+  test.eq(sh("curl -s -o /dev/null -w '%{http_code}' " .. base .. "/nope"), "404")
+  local r = sh("curl -s -i -X POST " .. base .. "/users/7")
+  test.matches(r, "^HTTP/1%.1 405")
+  test.matches(r:lower(), "allow: get, head, options")
+  test.eq(json.decode(sh("curl -s -L " .. base .. "/old")), { id = "1" })
+  test.matches(sh("curl -s -i -X POST --data-binary 'xyz' " .. base .. "/echo"):lower(), "x%-len: 3")
+  app:close()
+end)
+
+local t_node = proc.peer_test(test, have_node, "node")
+t_node("Node fetch: keep-alive requests through middleware, a handler error is a bare 500", function()
+  local app = http.server.new()
+  local count = 0
+  app:use(function(ctx, next) count = count + 1 next() ctx:header("X-Count", count) end)
+  app:get("/n/:i", function(ctx) return "n" .. ctx.params.i end)
+  app:get("/boom", function() error("secret internals") end)
+  local port = serve(app)
+  local script = ([[
+    const base = "http://127.0.0.1:%d";
+    (async () => {
+      const out = [];
+      for (let i = 0; i < 5; i++) { const r = await fetch(base + "/n/" + i); out.push(await r.text() + ":" + r.headers.get("x-count")); }
+      const b = await fetch(base + "/boom"); out.push(b.status + ":" + (await b.text()));
+      console.log(JSON.stringify(out));
+    })();
+  ]]):format(port)
+  local out = sh("node -e " .. proc.quote(script))
+  local got = json.decode(out)
+  test.eq(got, { "n0:1", "n1:2", "n2:3", "n3:4", "n4:5", got[6] })
+  test.matches(got[6], "^500:")
+  test.ok(not got[6]:find("secret", 1, true), "the 500 leaks internals: " .. got[6])
+  app:close()
+end)
+
+-- A static tree: files, a subdirectory with an index, a dotfile, symlinks in and out.
+local function static_tree()
+  local root = proc.tmpdir()
+  local outside = proc.tmpdir()
+  fs.mkdir_all(root .. "/public/sub")
+  fs.write(root .. "/public/hello.txt", "hello world")
+  fs.write(root .. "/public/page.html", "<p>page</p>")
+  fs.write(root .. "/public/app.js", "1")
+  fs.write(root .. "/public/data.bin", string.rep("\0\1\2\3", 256))
+  fs.write(root .. "/public/UPPER.CSS", "b{}")
+  fs.write(root .. "/public/noext", "x")
+  fs.write(root .. "/public/empty.txt", "")
+  fs.write(root .. "/public/sub/index.html", "<h1>index</h1>")
+  fs.write(root .. "/public/.secret", "dot")
+  fs.write(root .. "/private.txt", "PRIVATE")
+  fs.write(outside .. "/outside.txt", "OUTSIDE")
+  os.execute(("ln -s %s %s && ln -s %s %s && ln -s hello.txt %s"):format(
+    proc.quote(outside .. "/outside.txt"), proc.quote(root .. "/public/link-out.txt"),
+    proc.quote(outside), proc.quote(root .. "/public/dir-out"),
+    proc.quote(root .. "/public/link-in.txt")))
+  return root
+end
+
+test("static: files, content types, index, directory redirect, dotfiles, 404", function()
+  local root = static_tree()
+  local app = http.server.new()
+  app:static("/static", root .. "/public")
+  app:get("/static/api", function() return "a route wins over a file path" end)
+  local port = serve(app)
+  local function get(target, h) return raw(port, "GET", target, h) end
+  local r = get("/static/hello.txt")
+  test.eq({ r.status, r.body, r.headers["content-type"] }, { 200, "hello world", "text/plain; charset=utf-8" })
+  test.eq(r.headers["content-length"], "11")
+  test.eq(r.headers["accept-ranges"], "bytes")
+  test.ok(r.headers.etag and r.headers["last-modified"])
+  test.eq(get("/static/page.html").headers["content-type"], "text/html; charset=utf-8")
+  test.eq(get("/static/app.js").headers["content-type"], "text/javascript; charset=utf-8")
+  test.eq(get("/static/UPPER.CSS").headers["content-type"], "text/css; charset=utf-8")
+  test.eq(get("/static/noext").headers["content-type"], "application/octet-stream")
+  r = get("/static/data.bin")
+  test.eq(r.body, string.rep("\0\1\2\3", 256))
+  test.eq(get("/static/empty.txt").body, "")
+  test.eq(get("/static/sub/").body, "<h1>index</h1>")
+  r = get("/static/sub?x=1")
+  test.eq({ r.status, r.headers.location }, { 301, "/static/sub/?x=1" })
+  test.eq(get("/static/").status, 404) -- no index.html at the root, and no listing
+  test.eq(get("/static/.secret").status, 404)
+  test.eq(get("/static/missing.txt").status, 404)
+  test.eq(get("/static/hello.txt/x").status, 404)
+  test.eq(get("/static/link-in.txt").body, "hello world") -- a symlink inside the root is fine
+  test.eq(get("/static/api").body, "a route wins over a file path")
+  test.eq(get("/static/hello%2Etxt").body, "hello world")
+  r = raw(port, "HEAD", "/static/hello.txt")
+  test.eq({ r.status, r.headers["content-length"], r.body }, { 200, "11", "" })
+  r = raw(port, "POST", "/static/hello.txt")
+  test.eq(r.status, 404) -- static serves GET and HEAD; other methods pass by it
+  app:close()
+end)
+
+test("static: no escape through .., %2e%2e, encoded slashes, NUL or symlinks out of the root", function()
+  local root = static_tree()
+  local app = http.server.new()
+  app:static("/", root .. "/public")
+  local port = serve(app)
+  local attempts = {
+    "/../private.txt", "/sub/../../private.txt", "/%2e%2e/private.txt", "/%2E%2E/private.txt", "/.%2e/private.txt",
+    "/..%2fprivate.txt", "/sub%2f..%2f..%2fprivate.txt", "/%2e%2e%2fprivate.txt", "/..%5cprivate.txt",
+    "/link-out.txt", "/dir-out/outside.txt", "/hello.txt%00.html", "/./hello.txt", "//../private.txt",
+  }
+  for _, target in ipairs(attempts) do
+    local r = raw(port, "GET", target)
+    test.ok(r.status == 400 or r.status == 404, target .. " -> " .. tostring(r.status))
+    test.ok(not r.body:find("PRIVATE", 1, true) and not r.body:find("OUTSIDE", 1, true), target .. " leaked: " .. r.body)
+  end
+  test.eq(raw(port, "GET", "/hello.txt").body, "hello world")
+  if have_curl then
+    local out = sh("curl -s --path-as-is http://127.0.0.1:" .. port .. "/../private.txt")
+    test.ok(not out:find("PRIVATE", 1, true), out)
+  end
+  local r = raw(port, "GET", "//evil.example/sub")
+  test.ok(r.status ~= 301 or r.headers.location:sub(1, 2) ~= "//", "open redirect: " .. tostring(r.headers.location))
+  app:close()
+end)
+
+test("static: ETag and Last-Modified give 304; Range gives 206 and 416", function()
+  local root = static_tree()
+  local app = http.server.new()
+  app:static("/s", root .. "/public", { max_age = 60 })
+  local port = serve(app)
+  local first = raw(port, "GET", "/s/hello.txt")
+  local etag, lm = first.headers.etag, first.headers["last-modified"]
+  test.eq(first.headers["cache-control"], "public, max-age=60")
+  test.matches(lm, "^%a%a%a, %d%d %a%a%a %d%d%d%d %d%d:%d%d:%d%d GMT$")
+  local r = raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = etag })
+  test.eq({ r.status, r.body, r.headers.etag }, { 304, "", etag })
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = '"other", ' .. etag }).status, 304)
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = "W/" .. etag }).status, 304)
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = "*" }).status, 304)
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = '"other"' }).status, 200)
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-Modified-Since"] = lm }).status, 304)
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-Modified-Since"] = "Sun, 06 Nov 1994 08:49:37 GMT" }).status, 200)
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-Modified-Since"] = "garbage" }).status, 200)
+  -- If-None-Match wins over If-Modified-Since
+  test.eq(raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = '"other"', ["If-Modified-Since"] = lm }).status, 200)
+
+  r = raw(port, "GET", "/s/hello.txt", { Range = "bytes=0-4" })
+  test.eq({ r.status, r.body, r.headers["content-range"], r.headers["content-length"] }, { 206, "hello", "bytes 0-4/11", "5" })
+  r = raw(port, "GET", "/s/hello.txt", { Range = "bytes=6-" })
+  test.eq({ r.status, r.body, r.headers["content-range"] }, { 206, "world", "bytes 6-10/11" })
+  r = raw(port, "GET", "/s/hello.txt", { Range = "bytes=-3" })
+  test.eq({ r.status, r.body }, { 206, "rld" })
+  r = raw(port, "GET", "/s/hello.txt", { Range = "bytes=-100" })
+  test.eq({ r.status, r.body }, { 206, "hello world" })
+  r = raw(port, "GET", "/s/hello.txt", { Range = "bytes=3-100" })
+  test.eq({ r.status, r.body, r.headers["content-range"] }, { 206, "lo world", "bytes 3-10/11" })
+  r = raw(port, "GET", "/s/hello.txt", { Range = "bytes=11-" })
+  test.eq({ r.status, r.headers["content-range"] }, { 416, "bytes */11" })
+  test.eq(raw(port, "GET", "/s/hello.txt", { Range = "bytes=99999999999999999999-" }).status, 416)
+  test.eq(raw(port, "GET", "/s/hello.txt", { Range = "bytes=-0" }).status, 416)
+  for _, ignored in ipairs({ "bytes=5-2", "bytes=0-1,3-4", "items=0-1", "bytes=x-y", "bytes=" }) do
+    r = raw(port, "GET", "/s/hello.txt", { Range = ignored })
+    test.eq({ r.status, r.body }, { 200, "hello world" }, ignored)
+  end
+  test.eq(raw(port, "GET", "/s/empty.txt", { Range = "bytes=0-" }).status, 200)
+  -- If-Range: the range only while the validator still matches
+  test.eq(raw(port, "GET", "/s/hello.txt", { Range = "bytes=0-0", ["If-Range"] = etag }).status, 206)
+  test.eq(raw(port, "GET", "/s/hello.txt", { Range = "bytes=0-0", ["If-Range"] = lm }).status, 206)
+  test.eq(raw(port, "GET", "/s/hello.txt", { Range = "bytes=0-0", ["If-Range"] = '"old"' }).status, 200)
+  if have_curl then
+    test.eq(sh("curl -s -r 0-4 http://127.0.0.1:" .. port .. "/s/hello.txt"), "hello")
+    test.eq(sh("curl -s -o /dev/null -w '%{http_code}' -H " .. proc.quote("If-None-Match: " .. etag) ..
+      " http://127.0.0.1:" .. port .. "/s/hello.txt"), "304")
+  end
+  -- a changed file gets a new validator
+  task.sleep(0.01)
+  fs.write(root .. "/public/hello.txt", "hello again")
+  r = raw(port, "GET", "/s/hello.txt", { ["If-None-Match"] = etag })
+  test.eq({ r.status, r.body }, { 200, "hello again" })
+  test.ne(r.headers.etag, etag)
+  app:close()
+end)
+
+test("app:ws: a WebSocket route on the same port as the pages; plain GET gets 426", function()
+  local app = http.server.new()
+  app:get("/", function() return "page" end)
+  app:ws("/", function(ws) ws:send("root socket") end)
+  app:ws("/echo/:room", function(ws, ctx)
+    ws:send("room " .. ctx.params.room .. " q=" .. tostring(ctx.query.x))
+    while true do
+      local m = ws:recv()
+      if not m or m.type == "close" then return end
+      ws:send("echo " .. m.data)
+    end
+  end)
+  local port = serve(app)
+  test.eq(http.get("http://127.0.0.1:" .. port .. "/").body, "page")
+  local ws = net.ws.connect("ws://127.0.0.1:" .. port .. "/echo/blue?x=1", { timeout = 5000 })
+  ws:set_timeout(5000)
+  test.eq(ws:recv().data, "room blue q=1")
+  ws:send("hi")
+  test.eq(ws:recv().data, "echo hi")
+  ws:close()
+  local root = net.ws.connect("ws://127.0.0.1:" .. port .. "/", { timeout = 5000 })
+  root:set_timeout(5000)
+  test.eq(root:recv().data, "root socket")
+  local m = root:recv() -- the handler returned: the router closed the connection
+  test.ok(m == nil or m.type == "close")
+  local r = raw(port, "GET", "/echo/blue")
+  test.eq({ r.status, r.headers.upgrade }, { 426, "websocket" })
+  test.raises(function() net.ws.connect("ws://127.0.0.1:" .. port .. "/nope", { timeout = 5000 }) end)
+  app:close()
+end)

@@ -248,7 +248,7 @@ local function check_status(code, fname, lo, hi)
 end
 
 function Ctx:status(code)
-  self._status = check_status(code, "ctx:status", 100, 599)
+  self._status = check_status(code, "ctx:status", 200, 599)
   return self
 end
 
@@ -261,13 +261,15 @@ local function check_header(name, value, fname)
   if tv == "number" then
     value = tostring(value)
   elseif tv == "table" then
+    local list = {}
     for i, v in ipairs(value) do
       if type(v) == "number" then v = tostring(v) end
       if type(v) ~= "string" or find(v, "[%z\r\n]") then
         fail(fname .. ": bad value #" .. i .. " for header '" .. name .. "' (a string without CR, LF or NUL)")
       end
-      value[i] = v
+      list[i] = v
     end
+    value = list
   elseif tv ~= "string" or find(value, "[%z\r\n]") then
     fail(fname .. ": bad value for header '" .. name .. "' (a string without CR, LF or NUL, got " .. tv .. ")")
   end
@@ -321,7 +323,7 @@ end
 
 -- Streams the response (req:respond): the headers set so far plus `headers`.
 function Ctx:respond(status, headers)
-  status = check_status(status == nil and self._status or status, "ctx:respond", 100, 599)
+  status = check_status(status == nil and self._status or status, "ctx:respond", 200, 599)
   if headers ~= nil and type(headers) ~= "table" then
     fail("ctx:respond: headers must be a table (got " .. typename(headers) .. ")")
   end

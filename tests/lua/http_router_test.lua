@@ -278,7 +278,7 @@ test("bad input in handlers: status codes, headers, redirects", function()
     call(app, "GET", p)
   end
   local expected = {
-    "ctx:status: status must be an integer from 100 to 599 (got 99)", "(got 600)", "(got 1.5)", "nan)", "(got abc)",
+    "ctx:status: status must be an integer from 200 to 599 (got 99)", "(got 600)", "(got 1.5)", "nan)", "(got abc)",
     "bad value for header 'X-A'", "bad header name 'Bad Name'", "bad value #2 for header 'X-A'", "got boolean",
     "ctx:redirect: status must be an integer from 300 to 308 (got 200)", "url must be a non-empty string", "got nil",
     "ctx:text: body must be a string (got table)",

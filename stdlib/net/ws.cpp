@@ -29,6 +29,7 @@
 #include "runtime/scheduler.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
+#include "stdlib/net/listener.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/tls.hpp"
 #include "stdlib/net/url.hpp"
@@ -199,6 +200,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
 
   std::optional<PlainWs> plain;
+  std::shared_ptr<ssl::context> tls_context;  // server side: keeps the listener's context alive for `tls`
   std::optional<TlsWs> tls;
   template <class F>
   void visit(F&& f) {
@@ -1163,13 +1165,11 @@ struct ServerOptions {
   Settings settings;
   int64_t handshake_timeout_ms = 10000;
   size_t max_connections = 0;  // 0: unlimited
-  int backlog = asio::socket_base::max_listen_connections;
   std::shared_ptr<ssl::context> ctx;
 };
 
 struct ListenSpec {
-  std::string host;
-  uint16_t port = 0;
+  ListenConfig listen;
   ServerOptions opts;
 };
 
@@ -1201,36 +1201,22 @@ static std::string host_authority(std::string_view host, bool secure) {
 
 class Server : public std::enable_shared_from_this<Server> {
  public:
-  Server(Engine& e, ServerOptions o) : engine_(e), acc_(e.io()), opts_(std::move(o)) {}
+  Server(Engine& e, std::shared_ptr<Listener> l, ServerOptions o)
+      : engine_(e), listener_(std::move(l)), opts_(std::move(o)) {}
   ~Server() {
     close();
     if (opts_.origin_fn != LUA_NOREF) luaL_unref(engine_.L(), LUA_REGISTRYINDEX, opts_.origin_fn);
   }
 
-  bool open_at(const tcp::endpoint& ep, std::string& error, std::string& code) {
-    error_code ec;
-    acc_.open(ep.protocol(), ec);
-    if (!ec) acc_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acc_.bind(ep, ec);
-    if (!ec) acc_.listen(opts_.backlog, ec);
-    if (ec) {
-      error = "listen on " + endpoint_string(ep) + ": " + error_text(ec);
-      code = error_code_name(ec);
-      return false;
-    }
-    local_ = acc_.local_endpoint(ec);
-    auto w = weak_from_this();
-    hook_ = engine_.add_shutdown_hook([w] {
-      if (auto s = w.lock()) {
-        s->hook_ = 0;
-        s->close(/*shutting_down=*/true);
-      }
-    });
-    accept_loop();
-    return true;
+  // The listener's handlers hold `this`: it never calls them once closed, and ~Server closes it.
+  void start() {
+    listener_->on_demand([this](size_t tls_handshakes) { return ready_.size() + handshaking_ + tls_handshakes < 1024; });
+    listener_->on_accept([this](Accepted&& a) { start_handshake(std::move(a)); });
+    listener_->on_shutdown([this] { close(/*shutting_down=*/true); });
+    listener_->pump();
   }
 
-  const tcp::endpoint& local() const { return local_; }
+  const tcp::endpoint& local() const { return listener_->local(); }
   bool closed() const { return closed_; }
   bool waiter_busy() const { return waiter_ && waiter_->active(); }
   const ServerOptions& opts() const { return opts_; }
@@ -1251,7 +1237,7 @@ class Server : public std::enable_shared_from_this<Server> {
     while (!ready_.empty()) {
       auto c = std::move(ready_.front());
       ready_.pop_front();
-      accept_loop();
+      listener_->pump();
       if (c->open()) return c;
     }
     return nullptr;
@@ -1263,10 +1249,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void stop_listening() {
     if (closed_) return;
     closed_ = true;
-    error_code ec;
-    acc_.close(ec);
-    if (hook_) engine_.remove_shutdown_hook(hook_);
-    hook_ = 0;
+    listener_->close();
     for (auto& c : ready_) c->start_close(1001, "server closing", nullptr);
     ready_.clear();
   }
@@ -1276,10 +1259,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void close(bool shutting_down = false) {
     if (closed_) return;
     closed_ = true;
-    error_code ec;
-    acc_.close(ec);
-    if (hook_) engine_.remove_shutdown_hook(hook_);
-    hook_ = 0;
+    listener_->close();
     if (waiter_busy() && !shutting_down) waiter_->fail(kClosed, "server closed");
     if (!shutting_down) waiter_.reset();
     ready_.clear();
@@ -1306,26 +1286,6 @@ class Server : public std::enable_shared_from_this<Server> {
   }
 
  private:
-  void accept_loop() {
-    if (closed_ || accepting_ || ready_.size() + handshaking_ >= 1024) return;
-    accepting_ = true;
-    auto self = shared_from_this();
-    acc_.async_accept(engine_.io().get_executor(), [self](const error_code& ec, Socket sock) {
-      self->accepting_ = false;
-      if (self->closed_) return;
-      if (!ec) {
-        error_code ignored;
-        sock.set_option(tcp::no_delay(true), ignored);
-        self->start_handshake(std::move(sock));
-      } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        // Out of file descriptors: retry a little later instead of spinning.
-        auto t = std::make_shared<asio::steady_timer>(self->engine_.io(), std::chrono::milliseconds(100));
-        return t->async_wait([self, t](const error_code&) { self->accept_loop(); });
-      }
-      self->accept_loop();
-    });
-  }
-
   struct Handshake {
     beast::flat_buffer buf{16 * 1024 + 1024};
     http::request_parser<http::empty_body> parser;
@@ -1333,40 +1293,36 @@ class Server : public std::enable_shared_from_this<Server> {
     http::response<http::string_body> reject;
   };
 
-  void start_handshake(Socket sock) {
+  // A connection from the listener (TLS: that handshake is done): read and check the
+  // upgrade request, within what is left of handshake_timeout.
+  void start_handshake(Accepted&& a) {
     auto c = std::make_shared<Conn>(engine_, true);
     c->settings = opts_.settings;
-    if (opts_.ctx)
-      c->tls.emplace(std::move(sock), *opts_.ctx);
-    else
-      c->plain.emplace(std::move(sock));
+    if (a.tls) {
+      c->tls_context = std::move(a.tls_context);
+      c->tls.emplace(std::move(*a.tls));
+    } else {
+      c->plain.emplace(std::move(*a.plain));
+    }
     c->note_addresses();
     ++handshaking_;
     auto hs = std::make_shared<Handshake>();
     hs->parser.header_limit(16 * 1024);
     hs->timer = std::make_unique<asio::steady_timer>(engine_.io());
     if (opts_.handshake_timeout_ms != kForever) {
-      hs->timer->expires_after(std::chrono::milliseconds(opts_.handshake_timeout_ms));
+      hs->timer->expires_at(a.accepted_at + std::chrono::milliseconds(opts_.handshake_timeout_ms));
       hs->timer->async_wait([c](const error_code& ec) {
         if (!ec) c->abort();  // a client that never finishes its handshake
       });
     }
-    auto self = shared_from_this();
-    if (opts_.ctx) {
-      c->tls_stream().async_handshake(ssl::stream_base::server, [self, c, hs](const error_code& ec) {
-        if (ec || self->closed_) return self->handshake_failed(c, hs);
-        self->read_request(c, hs);
-      });
-    } else {
-      read_request(c, hs);
-    }
+    read_request(c, hs);
   }
 
   void handshake_failed(const std::shared_ptr<Conn>& c, const std::shared_ptr<Handshake>& hs) {
     hs->timer->cancel();
     c->abort();
     --handshaking_;
-    accept_loop();
+    listener_->pump();
   }
 
   void read_request(std::shared_ptr<Conn> c, std::shared_ptr<Handshake> hs) {
@@ -1510,22 +1466,19 @@ class Server : public std::enable_shared_from_this<Server> {
     } else {
       ready_.push_back(std::move(c));
     }
-    accept_loop();
+    listener_->pump();
   }
 
   Engine& engine_;
-  tcp::acceptor acc_;
+  std::shared_ptr<Listener> listener_;
   ServerOptions opts_;
-  tcp::endpoint local_;
   std::deque<std::shared_ptr<Conn>> ready_;
   std::unordered_map<uint64_t, std::shared_ptr<Conn>> live_;
   std::vector<uint64_t> dead_;
   OpPtr waiter_;
-  bool accepting_ = false;
   bool closed_ = false;
   size_t handshaking_ = 0;
   uint64_t next_id_ = 1;
-  uint64_t hook_ = 0;
 };
 
 void Conn::notify_server() {
@@ -1644,14 +1597,14 @@ static int server_tostring(lua_State* L) {
 // net.ws.listen([host,] port[, opts])
 static int ws_listen(lua_State* L) {
   normalize_listen_args(L, "net.ws.listen");
-  static const char* const known[] = {"protocols", "origins", "handshake_timeout", "max_connections", "backlog", "tls",
+  static const char* const known[] = {"protocols", "origins", "max_connections", "tls", MW_LISTEN_OPTION_KEYS,
                                       MW_WS_SETTINGS, nullptr};
   check_options(L, 3, "net.ws.listen", known);
   uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
   auto* spec = new_object<ListenSpec>(L, kListenSpecType, 0);  // 4
-  spec->host = std::string(to_sv(L, 1));
-  if (spec->host == "localhost") spec->host = "127.0.0.1";
-  spec->port = port;
+  spec->listen.host = std::string(to_sv(L, 1));
+  spec->listen.port = port;
+  read_listen_options(L, 3, spec->listen);
   ServerOptions& o = spec->opts;
   o.protocols = read_string_list(L, 3, "protocols");
   int t = get_field(L, 3, "origins");
@@ -1666,9 +1619,8 @@ static int ws_listen(lua_State* L) {
     }
   }
   read_settings(L, 3, o.settings);
-  o.handshake_timeout_ms = opt_timeout_field(L, 3, "handshake_timeout", 10000);
+  o.handshake_timeout_ms = spec->listen.handshake_timeout_ms;
   o.max_connections = static_cast<size_t>(opt_int_field(L, 3, "max_connections", 0, 0));
-  o.backlog = static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections, 0, 65535));
   get_field(L, 3, "tls");  // 5
   tls::validate_options(L, 5);
   if (!lua_isnil(L, 5) && !(lua_isboolean(L, 5) && !lua_toboolean(L, 5))) {
@@ -1688,27 +1640,22 @@ static int ws_listen(lua_State* L) {
     auto* raw = static_cast<ListenSpec*>(lua_touserdata(L, 4));
     auto ls = std::make_shared<ListenSpec>(std::move(*raw));
     raw->opts.origin_fn = LUA_NOREF;  // moved: the server owns the ref now
-    auto open = [op, ls](const tcp::endpoint& ep) {
-      auto server = std::make_shared<Server>(op->engine(), std::move(ls->opts));
-      std::string error, code;
-      if (!server->open_at(ep, error, code)) return op->fail(code, error);
+    ls->listen.tls = ls->opts.ctx;
+    Listener::open(op->engine(), ls->listen, [op, ls](std::shared_ptr<Listener> l, ListenError err) {
+      if (!op->active()) return;
+      if (!l) {
+        if (ls->opts.origin_fn != LUA_NOREF) luaL_unref(op->engine().L(), LUA_REGISTRYINDEX, ls->opts.origin_fn);
+        ls->opts.origin_fn = LUA_NOREF;
+        return op->fail(err.code, err.message);
+      }
+      auto server = std::make_shared<Server>(op->engine(), std::move(l), std::move(ls->opts));
+      server->start();
       op->resume([server](lua_State* L) {
         new_object<ServerBox>(L, kServerType, 0, ServerBox{server});
         lua_newtable(L);
         server->clients_ref = luaL_ref(L, LUA_REGISTRYINDEX);
       });
-    };
-    error_code ec;
-    auto addr = asio::ip::make_address(ls->host, ec);
-    if (!ec) return open(tcp::endpoint(addr, ls->port));
-    auto resolver = std::make_shared<tcp::resolver>(op->engine().io());
-    resolver->async_resolve(ls->host, std::to_string(ls->port),
-                            [op, resolver, ls, open](const error_code& ec, tcp::resolver::results_type results) {
-                              if (!op->active()) return;
-                              if (ec || results.empty())
-                                return op->fail(ec ? error_code_name(ec) : "ENOTFOUND", "cannot resolve '" + ls->host + "'");
-                              open(results.begin()->endpoint());
-                            });
+    });
   });
 }
 

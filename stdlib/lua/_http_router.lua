@@ -339,7 +339,9 @@ end
 
 local function new_ctx(app, req)
   local raw = match(req.target or "", "^[^?#]*")
-  if byte(raw, 1) ~= SLASH then raw = req.path end -- absolute-form targets: the server's path
+  if byte(raw, 1) ~= SLASH then -- absolute-form ("http://host/a/b"): the path after the authority
+    raw = match(raw, "^%a[%w+.-]*://[^/]*(/.*)$") or "/"
+  end
   local path = req.path
   local key = path
   if find(path, "//", 1, true) or (#path > 1 and byte(path, -1) == SLASH) then

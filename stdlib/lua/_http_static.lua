@@ -129,9 +129,9 @@ function M.parse_range(header, size)
     return floor(first), size - 1
   end
   local first = tonumber(a)
-  local last = b ~= "" and tonumber(b) or size - 1
-  if last < first then return nil end
+  if b ~= "" and tonumber(b) < first then return nil end
   if first >= size then return false end
+  local last = b ~= "" and tonumber(b) or size - 1
   if last > size - 1 then last = size - 1 end
   return floor(first), floor(last)
 end
@@ -155,7 +155,7 @@ local function edit_distance(a, b)
 end
 
 local function check_options(opts, fname)
-  if opts == nil then return {} end
+  if opts == nil then opts = {} end
   if type(opts) ~= "table" then fail(fname .. ": options must be a table (got " .. type(opts) .. ")") end
   for k in pairs(opts) do
     if type(k) ~= "string" then

@@ -297,11 +297,8 @@ end)
 local function serve(app, opts)
   local got = task.channel(1)
   local t = task.spawn(function()
-    if opts then
-      app:listen(0, opts, function(port) got:send(port) end)
-    else
-      app:listen(0, function(port) got:send(port) end)
-    end
+    if opts then return app:listen(0, opts, function(port) got:send(port) end) end
+    return app:listen(0, function(port) got:send(port) end)
   end)
   local port = got:recv(10)
   assert(port, "app:listen did not call back")
@@ -336,11 +333,11 @@ local function raw(port, method, target, headers)
   return { status = status, headers = h, body = body }
 end
 
+-- A shell command's output; process.exec suspends only this task (io.popen would block the
+-- loop, and with it the server the command talks to).
 local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  p:close()
-  return out
+  local r = process.exec(cmd .. " 2>&1", { timeout = 30000 })
+  return r.stdout
 end
 
 local have_curl = proc.have("curl")

@@ -17,6 +17,7 @@
 #include "stdlib/net/http_server.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/tls.hpp"
+#include "stdlib/net/ws/upgrade.hpp"
 
 namespace mw::net {
 namespace {
@@ -32,9 +33,19 @@ constexpr double kDefaultCloseTimeoutS = 10;
 struct ServerBox {
   std::shared_ptr<Server> server;
 };
+// What req:upgrade hands to the WebSocket side, kept here rather than in the upgrade call's
+// frame (a suspension longjmps past that frame's destructors).
+struct Handoff {
+  std::optional<Socket> plain;
+  std::unique_ptr<TlsStream> tls;
+  std::shared_ptr<ssl::context> tls_context;
+  ws::Request request;
+  std::shared_ptr<const ws::UpgradeOptions> options;
+};
 struct ReqBox {
   std::shared_ptr<Conn> conn;
   uint64_t seq;
+  std::unique_ptr<Handoff> handoff;
 };
 struct WriterBox {
   std::shared_ptr<Conn> conn;
@@ -97,7 +108,7 @@ void check_tls_files(lua_State* L, int idx) {
 // and a cancellation (shutdown) are not bugs: no traceback for them.
 int handler_msgh(lua_State* L) {
   std::string_view code = error_code_of(L, 1);
-  if (code != "EMSGSIZE" && code != kCancelled && code != kClosed) {
+  if (code != "EMSGSIZE" && code != kCancelled && code != kClosed && code != "EHANDSHAKE") {
     push_error_text(L, 1);
     luaL_traceback(L, L, lua_tostring(L, -1), 1);
     std::fprintf(stderr, "net.http.listen: handler error: %s\n", lua_tostring(L, -1));
@@ -242,7 +253,9 @@ int after_handler(lua_State* L, int status, lua_KContext) {
   if (!c->current(r->seq)) return 0;  // closed, upgraded, or already answered and moved on
   if (status != LUA_OK && status != LUA_YIELD) {
     std::string_view code = error_code_of(L, 3);
-    if (code == kCancelled || code == kClosed)
+    if ((code == kCancelled || code == kClosed) && Engine::of(L).shutting_down())
+      c->send_error(503, true);  // SIGINT/SIGTERM stopped the handler: say so, then close
+    else if (code == kCancelled || code == kClosed)
       c->close();
     else if (code == "EMSGSIZE" && c->resp_state() == Conn::Resp::none)
       c->send_error(413, true);
@@ -292,7 +305,7 @@ namespace httpd {
 void Server::dispatch(Conn& c) {
   lua_State* L = engine.L();
   lua_rawgeti(L, LUA_REGISTRYINDEX, run_ref);
-  new_object<ReqBox>(L, kReqType, 1, ReqBox{c.shared_from_this(), c.seq()});
+  new_object<ReqBox>(L, kReqType, 1, ReqBox{c.shared_from_this(), c.seq(), nullptr});
   engine.scheduler().spawn(L, 1, true);
   lua_pop(L, 1);
 }
@@ -442,6 +455,31 @@ int req_respond(lua_State* L) {
   c->start_stream();
   new_object<WriterBox>(L, kWriterType, 0, WriterBox{r->conn, r->seq});
   return 1;
+}
+
+// req:upgrade([opts]) -> a net.ws connection (the same options as net.ws.listen).
+int req_upgrade(lua_State* L) {
+  ReqBox* r = check_req(L);
+  Conn* c = live_conn(L, r);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (c->resp_state() != Conn::Resp::none) raise(L, "EINVAL", "upgrade: this request already has a response");
+  if (c->body_reader_busy()) raise(L, kBusy, "upgrade: another task is reading this request's body");
+  r->handoff = std::make_unique<Handoff>();
+  Handoff& h = *r->handoff;
+  h.options = ws::read_upgrade_options(L, 2, "req:upgrade", c->secure());
+  const RequestHead& head = c->head();
+  h.request.method_string(head.method());
+  h.request.target(head.target());
+  h.request.version(head.version);
+  for (size_t i = 0; i < head.headers.size(); ++i) h.request.insert(head.name(i), head.value(i));
+  h.tls_context = c->tls_context();
+  if (c->secure())
+    h.tls = c->take_tls();
+  else
+    h.plain.emplace(c->take_socket());
+  if (h.tls) return ws::upgrade(L, std::move(*h.tls), h.tls_context, h.request, std::move(h.options));
+  return ws::upgrade(L, std::move(*h.plain), h.request, std::move(h.options));
 }
 
 int req_tostring(lua_State* L) {
@@ -703,7 +741,7 @@ int http_listen(lua_State* L) {
 
 void open_http_server_types(lua_State* L) {
   const luaL_Reg req_methods[] = {{"body", req_body},       {"read", req_read}, {"chunks", req_chunks},
-                                  {"respond", req_respond}, {nullptr, nullptr}};
+                                  {"respond", req_respond}, {"upgrade", req_upgrade}, {nullptr, nullptr}};
   const luaL_Reg req_meta[] = {{"__gc", req_gc}, {"__tostring", req_tostring}, {nullptr, nullptr}};
   new_class(L, kReqType, req_methods, req_meta, req_index);
   const luaL_Reg writer_methods[] = {{"write", writer_write}, {"close", writer_close}, {nullptr, nullptr}};

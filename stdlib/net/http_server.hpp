@@ -175,6 +175,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // Takes the stream for a WebSocket upgrade (the connection is then finished for HTTP).
   bool upgraded() const { return upgraded_; }
   Socket take_socket();
+  const std::shared_ptr<ssl::context>& tls_context() const { return tls_ctx_; }
   std::unique_ptr<TlsStream> take_tls();
   std::string_view buffered() const { return {in_.data() + in_start_, in_end_ - in_start_}; }
 

@@ -122,6 +122,11 @@ void Conn::parse() {
 void Conn::read_more() {
   if (reading_ || closed_ || eof_) return;
   if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  if (in_end_ == in_.size() && in_start_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+    in_end_ -= in_start_;
+    in_start_ = 0;
+  }
   if (in_end_ == in_.size()) in_.resize(in_.size() * 2);
   reading_ = true;
   auto self = shared_from_this();
@@ -185,7 +190,7 @@ bool Conn::body_complete() const { return parser_ && parser_->is_done(); }
 // Parses body bytes already in the read buffer into body_ (up to the high-water mark).
 static void feed(RequestParser& p, std::vector<char>& in, size_t& start, size_t end, std::string& body,
                  size_t high, std::string& error) {
-  while (!p.is_done() && start < end && body.size() < high) {
+  while (!p.is_done() && start < end && body.size() < high) {  // (high: buffered bytes to keep at most)
     error_code ec;
     size_t n = p.put(asio::buffer(in.data() + start, end - start), ec);
     start += n;
@@ -207,7 +212,9 @@ void Conn::maybe_continue() {
 
 int Conn::body_check(BodyMode mode, size_t n, std::string& code, std::string& msg) {
   std::string perr;
-  feed(*parser_, in_, in_start_, in_end_, body_, kBodyHighWater + body_pos_, perr);
+  // A whole body (req:body) is parsed up to max_body; a streamed one up to the high-water mark.
+  size_t high = mode == BodyMode::all ? std::max(server_.limits.max_body + 1, kBodyHighWater) : kBodyHighWater;
+  feed(*parser_, in_, in_start_, in_end_, body_, high + body_pos_, perr);
   if (!perr.empty()) {
     close_after_ = true;
     code = "EPROTO";

@@ -14,26 +14,13 @@ local started = time.monotonic()
 local requests, tick = 0, 0
 local PAGE -- the HTML, at the end of this file
 
--- The connected pages. A page whose previous message is still being written gets no new one
--- (it skips a frame instead of queueing without bound): a stalled browser tab cannot make
--- the server's memory grow, and the others are not held up.
-local clients, client_count = {}, 0
+-- The connected pages: a WebSocket group (net.ws.group) that the feed's connections join.
+-- group:broadcast queues a message to every page without waiting; a page that stops reading
+-- and falls more than max_queue bytes behind is closed (1008) instead of growing memory, and
+-- its script reconnects. So a stalled tab never holds up the others.
+local pages = net.ws.group()
 
-local function push(ws, text)
-  local c = clients[ws]
-  if not c or c.busy then return end
-  c.busy = true
-  task.spawn(function()
-    local ok = pcall(ws.send, ws, text)
-    c.busy = false
-    if not ok then clients[ws] = nil end
-  end)
-end
-
-local function broadcast(msg)
-  local text = json.encode(msg)
-  for ws in pairs(clients) do push(ws, text) end
-end
+local function broadcast(msg) pages:broadcast(json.encode(msg)) end
 
 -- /proc readings (Linux); nil elsewhere.
 local function read_proc(name)
@@ -53,7 +40,7 @@ local function snapshot()
     load = { tonumber(l1), tonumber(l5), tonumber(l15) },
     mem_total_kb = tonumber(mem:match("MemTotal:%s+(%d+)")),
     mem_available_kb = tonumber(mem:match("MemAvailable:%s+(%d+)")),
-    clients = client_count,
+    clients = pages:client_count(),
     requests = requests,
   }
 end
@@ -69,26 +56,21 @@ app:get("/api/stats", function(ctx) ctx:json(snapshot()) end)
 -- The feed: a snapshot at once, then one every interval (the ticker below); what a page sends
 -- is a note for everyone.
 app:ws("/feed", function(ws)
-  clients[ws] = { busy = false }
-  client_count = client_count + 1
   ws:send(json.encode(snapshot()))
   while true do
     local msg = ws:recv()
     if not msg or msg.type == "close" then break end
     if msg.type == "text" then
-      local text = tostring(msg.data):sub(1, 500)
-      broadcast({ type = "note", text = text, time = os.date("!%H:%M:%S") })
+      broadcast({ type = "note", text = msg.data:sub(1, 500), time = os.date("!%H:%M:%S") })
     end
   end
-  clients[ws] = nil
-  client_count = client_count - 1
-end)
+end, { group = pages, max_queue = 256 * 1024 })
 
 task.spawn(function()
   while true do
     task.sleep(interval)
     tick = tick + 1
-    if client_count > 0 then broadcast(snapshot()) end
+    if pages:client_count() > 0 then broadcast(snapshot()) end
   end
 end)
 

@@ -353,7 +353,7 @@ local function new_ctx(app, req)
   }, ctx_meta)
 end
 
--- A returned value: a string is the body (content type sniffed unless set); a table is a
+-- A returned value: a string is the body (content type sniffed unless set: <, { or [); a table is a
 -- net.http.listen response, given the headers set on ctx where it does not set them itself.
 local function apply_result(ctx, r, what)
   local t = type(r)
@@ -361,7 +361,10 @@ local function apply_result(ctx, r, what)
   if t == "string" then
     ctx._body = r
     if not ctx._headers["content-type"] then
-      ctx._headers["content-type"] = match(r, "^%s*<") and "text/html; charset=utf-8" or "text/plain; charset=utf-8"
+      -- as net.http.listen sniffs a returned string
+      local first = match(r, "^%s*(.)")
+      ctx._headers["content-type"] = first == "<" and "text/html; charset=utf-8"
+        or (first == "{" or first == "[") and "application/json" or "text/plain; charset=utf-8"
     end
   elseif t == "table" then
     ctx._response = r

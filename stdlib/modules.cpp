@@ -2,8 +2,10 @@
 #include "stdlib/modules.hpp"
 
 #include "runtime/engine.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace mw {
+namespace {
 
 struct ModuleEntry {
   const char* name;
@@ -18,6 +20,8 @@ static const ModuleEntry kModules[] = {
     {"fs", open_fs, true}, {"os_ext", open_os_ext, true}, {"path", open_lua_module, true},
     {"_strings", open_strings, false},  // string.* and table.* helpers; no module value
 };
+
+}  // namespace
 
 void open_stdlib(lua_State* L) {
   for (const auto& m : kModules) {

@@ -259,6 +259,8 @@ int after_handler(lua_State* L, int status, lua_KContext) {
       c->close();
     else if (code == "EMSGSIZE" && c->resp_state() == Conn::Resp::none)
       c->send_error(413, true);
+    else if (code == kTimedOut && c->request_timed_out() && c->resp_state() == Conn::Resp::none)
+      c->send_error(408, true);
     else
       c->send_error(500, false);
     return 0;

@@ -150,6 +150,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void body_wait(const OpPtr& op, BodyMode mode, size_t n);
   bool body_reader_busy() const { return body_reader_ && body_reader_->active(); }
   bool body_complete() const;
+  // The request's body did not arrive within request_timeout (its reader got ETIMEDOUT).
+  bool request_timed_out() const { return request_timed_out_; }
 
   // --- responses ---
   enum class Resp { none, streaming, done };
@@ -239,6 +241,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   BodyMode body_mode_ = BodyMode::some;
   size_t body_n_ = 0;
   bool continue_sent_ = false;
+  bool request_timed_out_ = false;
   uint64_t drained_ = 0;
 
   // writing

@@ -70,6 +70,7 @@ void Conn::next_request() {
   body_pos_ = 0;
   drained_ = 0;
   continue_sent_ = false;
+  request_timed_out_ = false;
   resp_ = Resp::none;
   status_ = 0;
   parser_.emplace(head_, body_, server_.limits.max_headers);
@@ -623,6 +624,7 @@ void Conn::response_complete() {
   // Lua is running (no recursion through the handler's task).
   if (server_.engine.scheduler().in_lua()) {
     phase_ = Phase::draining;
+    deadline_ = after(server_.limits.idle_timeout_ms);
     auto self = shared_from_this();
     asio::post(server_.engine.io(), pooled([self] {
       if (self->closed_) return;
@@ -706,6 +708,7 @@ void Conn::check_deadline(Clock::time_point now) {
       // Only a body that does not arrive in time ends the request; a slow handler does not.
       if (body_reader_busy() && !body_complete()) {
         close_after_ = true;
+        request_timed_out_ = true;
         fail_body_reader(kTimedOut, "request body not received within request_timeout");
       }
       return;

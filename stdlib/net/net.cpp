@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "stdlib/modules.hpp"
-
 namespace mw {
+namespace {  // this file's types
+
 
 struct Submodule {
   const char* name;
@@ -19,6 +19,8 @@ static const Submodule kSubmodules[] = {
     {"http", net::open_http},
     {"socks5", net::open_socks5},
 };
+
+}  // namespace
 
 int open_net(lua_State* L) {
   lua_newtable(L);

@@ -12,3 +12,7 @@ void open_http_server_types(lua_State* L);
 int open_socks5(lua_State* L);
 int resolve(lua_State* L);  // net.resolve
 }  // namespace mw::net
+
+namespace mw {
+int open_net(lua_State* L);  // the net table (net.cpp); listed in stdlib/modules.cpp
+}  // namespace mw

@@ -397,6 +397,24 @@ test("malformed requests get 400 and the connection closes; others never notice"
   srv:close()
 end)
 
+test("a malformed chunked body read by the handler raises EPROTO; the connection then closes", function()
+  local codes = {}
+  local srv = listen(function(req)
+    local ok, err = pcall(req.body, req)
+    codes[#codes + 1] = not ok and err.code or "none"
+    return "after"
+  end)
+  local c = raw(srv, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+  local status, h, body = read_response(c)
+  test.eq(status, 200)
+  test.eq(body, "after")
+  test.eq(h["connection"], "close")
+  test.eq(codes, { "EPROTO" })
+  test.eq(c:read(), nil)
+  c:close()
+  srv:close()
+end)
+
 test("oversize heads: 431 for too large or too many headers", function()
   local srv = listen(function() return "ok" end, { max_header_size = 1024, max_headers = 10 })
   local c = raw(srv, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " .. ("a"):rep(2000) .. "\r\n\r\n")
@@ -426,6 +444,16 @@ test("slowloris: a client trickling its head gets 408 and does not block others"
   test.eq(status, 408)
   slow:close()
   trickler:cancel()
+  srv:close()
+end)
+
+test("request_timeout: a body that does not arrive in time gets 408", function()
+  local srv = listen(function(req) return req:body() end, { request_timeout = 200 })
+  local c = raw(srv, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+  test.eq(read_response(c), 408)
+  test.eq(c:read(), nil)
+  c:close()
+  test.eq(net.http.post(base(srv), { body = "quick" }).body, "quick")
   srv:close()
 end)
 

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <sys/socket.h>
 #include <unordered_map>
 
@@ -27,6 +28,8 @@
 #include "runtime/errors.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
+#include "stdlib/net/cookies.hpp"
+#include "stdlib/net/http_session.hpp"
 #include "stdlib/net/http_inflate.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/proxy.hpp"
@@ -108,6 +111,7 @@ struct Spec {
   lua_State* cb_thread = nullptr;
   ProxyMode proxy_mode = ProxyMode::env;
   ProxySpec proxy;
+  std::shared_ptr<CookieJar> jar;  // a session's cookies (null for plain http.* calls)
   std::string err_code, err_msg;
 
   bool has_header(std::string_view name) const {
@@ -599,7 +603,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   bhttp::request<bhttp::string_body> build_request(const Target& t, const std::string& method, const std::string& body,
                                                    bool has_body, const std::vector<Header>& headers,
-                                                   const std::optional<ProxySpec>& proxy, bool absolute) {
+                                                   const std::optional<ProxySpec>& proxy, bool absolute,
+                                                   const std::string& jar_cookies) {
     bhttp::request<bhttp::string_body> req;
     auto verb = bhttp::string_to_verb(method);
     if (verb == bhttp::verb::unknown)
@@ -621,6 +626,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (absolute && (!proxy->user.empty() || !proxy->password.empty()))
       req.set(bhttp::field::proxy_authorization, basic_auth(proxy->user, proxy->password));
     for (const auto& h : headers) req.insert(h.name, h.value);
+    if (!jar_cookies.empty()) {  // one Cookie header: the request's own cookies, then the jar's
+      if (auto it = req.find(bhttp::field::cookie); it != req.end())
+        req.set(bhttp::field::cookie, std::string(it->value()) + "; " + jar_cookies);
+      else
+        req.set(bhttp::field::cookie, jar_cookies);
+    }
     if (has_body) {
       req.body() = body;
       if (!has("content-length") && !has("transfer-encoding")) req.content_length(body.size());
@@ -647,7 +658,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (pf) co_return pf;
       std::string key = pool_key(t, proxy, spec_.tls);
       bool absolute = proxy && proxy->scheme == "http" && t.scheme == "http";
-      auto req = build_request(t, method, body, has_body, headers, proxy, absolute);
+      std::string jar_cookies;
+      if (spec_.jar) jar_cookies = spec_.jar->header_for(cookie_url(t), std::time(nullptr));
+      auto req = build_request(t, method, body, has_body, headers, proxy, absolute, jar_cookies);
 
       // Send and read the response head; a reused connection the server closed meanwhile is
       // retried once on a new one.
@@ -710,6 +723,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
       auto& msg = parser->get();
       int status = msg.result_int();
+      if (spec_.jar) {  // every hop's Set-Cookie, redirects included (RFC 6265 3: each response)
+        CookieUrl from = cookie_url(t);
+        int64_t now = std::time(nullptr);
+        for (const auto& f : msg)
+          if (f.name() == bhttp::field::set_cookie) spec_.jar->set_from_header(from, f.value(), now);
+      }
       std::string location;
       if (auto it = msg.find(bhttp::field::location); it != msg.end()) location = std::string(it->value());
       bool is_redirect = (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
@@ -852,6 +871,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
   }
 
+  static CookieUrl cookie_url(const Target& t) {
+    std::string_view path = t.target;
+    path = path.substr(0, path.find('?'));
+    return CookieUrl{t.scheme, t.host, std::string(path)};
+  }
+
   void release_conn(bool reusable) {
     if (!conn_) return;
     if (reusable && spec_.keepalive && !aborted_ && conn_->buf.size() == 0)
@@ -897,7 +922,7 @@ static Spec* read_spec(lua_State* L, const char* method) {
   static const char* const known[] = {"method",   "url",       "headers",         "query",      "body",
                                       "json",     "timeout",   "connect_timeout", "redirects",  "decompress",
                                       "keepalive", "tls",      "save_to_file",    "on_progress", "proxy",
-                                      nullptr};
+                                      "cookies",  nullptr};
   check_options(L, 3, "http request", known);
   auto* spec = new_object<Spec>(L, kSpecType, 0);
   int s = lua_gettop(L);
@@ -939,6 +964,45 @@ static Spec* read_spec(lua_State* L, const char* method) {
     }
   } else if (t != LUA_TNIL) {
     raise(L, "EINVAL", "http: option 'headers' must be a table");
+  }
+  lua_pop(L, 1);
+  // cookies: name -> value, one Cookie header (sorted by name), after a Cookie header given
+  t = get_field(L, 3, "cookies");
+  if (t == LUA_TTABLE) {
+    int c = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, c)) {  // checked before any C++ object exists (a Lua error longjmps)
+      if (lua_type(L, -2) != LUA_TSTRING || !valid_cookie_name(to_sv(L, -2)))
+        raisef(L, "EINVAL", "http: cookie names must be tokens (got %s '%s')", luaL_typename(L, -2),
+               lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+      int vt = lua_type(L, -1);
+      if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
+        raisef(L, "EINVAL", "http: cookie '%s' must be a string (got %s)", lua_tostring(L, -2), luaL_typename(L, -1));
+      lua_pushvalue(L, -1);
+      if (!valid_cookie_value(to_sv(L, -1)))
+        raisef(L, "EINVAL", "http: cookie '%s' has a character a cookie value cannot hold (space, quote, comma, "
+               "semicolon, backslash or a control character)", lua_tostring(L, -3));
+      lua_pop(L, 2);
+    }
+    std::vector<std::pair<std::string, std::string>> cookies;
+    lua_pushnil(L);
+    while (lua_next(L, c)) {
+      lua_pushvalue(L, -1);
+      cookies.emplace_back(std::string(to_sv(L, -3)), std::string(to_sv(L, -1)));
+      lua_pop(L, 2);
+    }
+    std::sort(cookies.begin(), cookies.end());
+    std::string line;
+    for (const auto& [k, v] : cookies) line += (line.empty() ? "" : "; ") + k + "=" + v;
+    if (!line.empty()) {
+      auto it = std::find_if(spec->headers.begin(), spec->headers.end(), [](const Header& h) { return iequals(h.name, "cookie"); });
+      if (it != spec->headers.end())
+        it->value += "; " + line;
+      else
+        spec->headers.push_back(Header{"Cookie", std::move(line)});
+    }
+  } else if (t != LUA_TNIL) {
+    raisef(L, "EINVAL", "http: option 'cookies' must be a table of name = value (got %s)", luaL_typename(L, -1));
   }
   lua_pop(L, 1);
   // query
@@ -1070,9 +1134,13 @@ static Spec* read_spec(lua_State* L, const char* method) {
   return spec;
 }
 
-static int do_request(lua_State* L, const char* method) {
+static int do_request(lua_State* L, const char* method, CookieJar* jar = nullptr) {
   lua_settop(L, 3);
   Spec* spec = read_spec(L, method);
+  if (jar) {
+    spec->jar = jar->shared_from_this();
+    unpin_session(L);
+  }
   std::shared_ptr<Pool>* pool = nullptr;
   get_pool(L, &pool);
   return suspend(L, "http request", spec->timeout_ms, [&](const OpPtr& op) {
@@ -1083,7 +1151,7 @@ static int do_request(lua_State* L, const char* method) {
 }
 
 // get(url[, opts]) and friends without a positional body.
-static int no_body(lua_State* L, const char* method) {
+static int no_body(lua_State* L, const char* method, CookieJar* jar = nullptr) {
   if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) luaL_typeerror(L, 2, "table of options");
   if (lua_type(L, 1) == LUA_TTABLE && lua_isnoneornil(L, 2)) {  // get{url=..., ...}
     lua_settop(L, 1);
@@ -1093,11 +1161,11 @@ static int no_body(lua_State* L, const char* method) {
   lua_settop(L, 2);
   lua_pushnil(L);
   lua_insert(L, 2);  // url, nil, opts
-  return do_request(L, method);
+  return do_request(L, method, jar);
 }
 
 // post(url, body[, opts]) / post(url, opts)
-static int with_body(lua_State* L, const char* method) {
+static int with_body(lua_State* L, const char* method, CookieJar* jar = nullptr) {
   lua_settop(L, 3);
   if (!lua_isnil(L, 3) && !lua_istable(L, 3)) luaL_typeerror(L, 3, "table of options");
   if (lua_istable(L, 2) && lua_isnil(L, 3)) {  // post(url, opts)
@@ -1105,7 +1173,7 @@ static int with_body(lua_State* L, const char* method) {
     lua_insert(L, 2);
     lua_settop(L, 3);
   }
-  return do_request(L, method);
+  return do_request(L, method, jar);
 }
 
 
@@ -1206,8 +1274,7 @@ static int http_put(lua_State* L) { return colon_call(L) ? hoozi(L, "put") : wit
 static int http_patch(lua_State* L) { return colon_call(L) ? hoozi(L, "patch") : with_body(L, "PATCH"); }
 
 // request(opts) with opts.url and opts.method; or request(url[, opts]).
-static int http_request(lua_State* L) {
-  if (colon_call(L)) return hoozi(L, "request");
+static int plain_request(lua_State* L, CookieJar* jar) {
   if (lua_istable(L, 1)) {
     lua_settop(L, 1);
     lua_pushnil(L);
@@ -1216,7 +1283,23 @@ static int http_request(lua_State* L) {
   lua_settop(L, 2);
   lua_pushnil(L);
   lua_insert(L, 2);
-  return do_request(L, nullptr);
+  return do_request(L, nullptr, jar);
+}
+
+static int http_request(lua_State* L) { return colon_call(L) ? hoozi(L, "request") : plain_request(L, nullptr); }
+
+int http_call(lua_State* L, HttpCall kind, CookieJar* jar) {
+  switch (kind) {
+    case HttpCall::get: return no_body(L, "GET", jar);
+    case HttpCall::head: return no_body(L, "HEAD", jar);
+    case HttpCall::del: return no_body(L, "DELETE", jar);
+    case HttpCall::options: return no_body(L, "OPTIONS", jar);
+    case HttpCall::post: return with_body(L, "POST", jar);
+    case HttpCall::put: return with_body(L, "PUT", jar);
+    case HttpCall::patch: return with_body(L, "PATCH", jar);
+    case HttpCall::request: return plain_request(L, jar);
+  }
+  return 0;
 }
 
 // http.pool([{max_idle_per_origin, idle_timeout, close_idle}]) → {idle, opened, reused, ...}
@@ -1256,6 +1339,7 @@ int open_http(lua_State* L) {
                             {"options", http_options}, {"request", http_request}, {"pool", http_pool},
                             {nullptr, nullptr}};
   luaL_newlib(L, funcs);
+  register_http_session(L);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kModuleKey);
   return 1;

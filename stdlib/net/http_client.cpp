@@ -22,6 +22,8 @@
 #include <cstdio>
 #include <ctime>
 #include <sys/socket.h>
+#include <strings.h>
+#include <unistd.h>
 #include <unordered_map>
 
 #include "runtime/engine.hpp"
@@ -112,6 +114,7 @@ struct Spec {
   ProxyMode proxy_mode = ProxyMode::env;
   ProxySpec proxy;
   std::shared_ptr<CookieJar> jar;  // a session's cookies (null for plain http.* calls)
+  UrlTarget target;                // url, parsed (once: read_spec validates it, run uses it)
   std::string err_code, err_msg;
 
   bool has_header(std::string_view name) const {
@@ -191,6 +194,10 @@ struct Pool {
   size_t max_idle_per_origin = 16;
   int64_t idle_timeout_ms = 30000;
   uint64_t reused = 0, opened = 0;
+  // The last URL parsed (a loop of requests to one URL parses it once: Boost.URL and the
+  // checks of url_problem cost more than copying the result).
+  std::string last_url;
+  Target last_target;
 
   std::shared_ptr<HttpConn> take(const std::string& key) {
     auto it = idle.find(key);
@@ -200,7 +207,12 @@ struct Pool {
     while (!v.empty()) {
       auto c = std::move(v.back());
       v.pop_back();
-      if (now - c->idle_since < std::chrono::milliseconds(idle_timeout_ms) && c->alive()) {
+      // The MSG_PEEK probe (a syscall) only for connections idle for a while: one the peer
+      // closed within the last second is caught on use (a reused connection that fails with
+      // nothing read is retried once on a new one).
+      auto idle_for = now - c->idle_since;
+      if (idle_for < std::chrono::milliseconds(idle_timeout_ms) &&
+          (idle_for < std::chrono::seconds(1) ? c->lowest().is_open() : c->alive())) {
         if (v.empty()) idle.erase(it);
         ++reused;
         return c;
@@ -259,6 +271,34 @@ static Pool* get_pool(lua_State* L, std::shared_ptr<Pool>** holder = nullptr) {
   lua_pop(L, 1);
   if (holder) *holder = &b->pool;
   return b->pool.get();
+}
+
+// Parses url into t (false + err for a bad URL), through the pool's one-entry cache.
+static bool cached_target(lua_State* L, const std::string& url, Target& t, std::string& err) {
+  Pool* p = get_pool(L);
+  if (!p->last_url.empty() && p->last_url == url) {
+    t = p->last_target;
+    return true;
+  }
+  if (!parse_target(url, t, err)) return false;
+  p->last_url = url;
+  p->last_target = t;
+  return true;
+}
+
+// True when no proxy variable of the environment is set: proxy_from_env would return none.
+// One pass over environ instead of its five getenv scans per request; the environment is read
+// at every request still (os_ext.setenv may change it).
+static bool proxy_env_absent() {
+  static const std::string_view names[] = {"http_proxy=", "https_proxy=", "all_proxy="};
+  for (char** e = environ; *e; ++e) {
+    const char* v = *e;
+    char c = v[0];
+    if (c != 'h' && c != 'H' && c != 'a' && c != 'A') continue;
+    for (auto n : names)
+      if (strncasecmp(v, n.data(), n.size()) == 0) return false;  // stops at v's end
+  }
+  return true;
 }
 
 // --- the exchange ------------------------------------------------------------------------------
@@ -397,8 +437,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         lua_pop(L, 1);
         continue;
       }
-      int t = lua_getfield(L, -1, h.name.c_str());
-      if (t == LUA_TSTRING) {
+      push_sv(L, h.name);  // the key, hashed once for the lookup and the store
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, -3) == LUA_TSTRING) {  // a repeated header: joined with ", "
         lua_pushliteral(L, ", ");
         push_sv(L, h.value);
         lua_concat(L, 3);
@@ -406,7 +447,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         lua_pop(L, 1);
         push_sv(L, h.value);
       }
-      lua_setfield(L, -2, h.name.c_str());
+      lua_rawset(L, -3);
     }
     lua_setfield(L, -2, "headers");
     if (spec_.save_to_file.empty()) {
@@ -495,6 +536,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       case ProxyMode::none: return std::nullopt;
       case ProxyMode::explicit_: return spec_.proxy;
       case ProxyMode::env: {
+        if (proxy_env_absent()) return std::nullopt;
         std::string err;
         auto p = proxy_from_env(t.scheme, t.host, err);
         if (!err.empty()) f = {"EINVAL", err};
@@ -571,6 +613,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     error_code ec;
     sock->set_option(tcp::no_delay(true), ec);
     auto c = std::make_shared<HttpConn>(std::move(*sock));
+    // Beast reads at most max(512, free capacity) bytes per read: an empty buffer takes a
+    // 1 KiB response in three recv calls. 16 KiB reads a typical head and small body at once.
+    c->buf.reserve(16 * 1024);
     c->key = key;
     c->absolute_form = absolute;
     conn_ = c;
@@ -643,14 +688,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   asio::awaitable<Failure> run(std::shared_ptr<Exchange> self) {
-    Target t;
+    Target t = std::move(spec_.target);  // parsed and validated by read_spec
     std::string err;
-    if (!parse_target(spec_.url, t, err)) co_return Failure{"EINVAL", err};
     std::string method = spec_.method;
     std::string body = std::move(spec_.body);
     bool has_body = spec_.has_body || spec_.body_ref != LUA_NOREF;
     std::vector<Header> headers = std::move(spec_.headers);
-    auto chunk = std::make_unique_for_overwrite<char[]>(kChunk);
+    // A 64 KiB buffer for bodies read in pieces (allocated when first needed: a small body of
+    // known length is read straight into the response string).
+    std::unique_ptr<char[]> chunk_buf;
+    auto chunk = [&] {
+      if (!chunk_buf) chunk_buf = std::make_unique_for_overwrite<char[]>(kChunk);
+      return chunk_buf.get();
+    };
 
     for (;;) {
       Failure pf;
@@ -746,7 +796,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         size_t drained = 0;
         bool reusable = true;
         while (!parser->is_done()) {
-          msg.body().data = chunk.get();
+          msg.body().data = chunk();
           msg.body().size = kChunk;
           auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_read(s, conn_->buf, *parser, nothrow); });
           if (aborted_) co_return Failure{kCancelled, "aborted"};
@@ -795,6 +845,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       resp_.status = status;
       resp_.reason = std::string(msg.reason());
       std::string encoding;
+      resp_.headers.reserve(16);
       for (const auto& f : msg) {
         std::string name = lower(f.name_string());
         if (name == "content-encoding") encoding = lower(f.value());
@@ -813,6 +864,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       } else if (auto len = parser->content_length(); len && *len <= 64 * 1024 * 1024 && !inflate) {
         resp_.body.reserve(*len);
       }
+      // Up to 1 MiB of known length, not inflated: read straight into the response string.
+      uint64_t direct_len = 0;
+      bool direct = false;
+      if (!file_ && !inflate && method != "HEAD")
+        if (auto len = parser->content_length(); len && *len <= 1024 * 1024) {
+          direct = true;
+          direct_len = *len;
+          resp_.body.resize(direct_len);
+        }
       std::optional<uint64_t> total;
       if (auto cl = parser->content_length()) total = *cl;
       uint64_t received = 0;
@@ -831,16 +891,25 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         return true;
       };
       while (!parser->is_done()) {
-        msg.body().data = chunk.get();
-        msg.body().size = kChunk;
+        if (direct && received >= direct_len) {  // (not for a well-formed response) pieces again
+          direct = false;
+          resp_.body.resize(received);
+        }
+        char* dst = direct ? resp_.body.data() + received : chunk();
+        size_t room = direct ? static_cast<size_t>(direct_len - received) : kChunk;
+        msg.body().data = dst;
+        msg.body().size = room;
         auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_read(s, conn_->buf, *parser, nothrow); });
         if (aborted_) co_return Failure{kCancelled, "aborted"};
         if (ec == bhttp::error::need_buffer) ec = {};
-        size_t got = kChunk - msg.body().size;
-        if (got) {
+        size_t got = room - msg.body().size;
+        if (got && direct) {
+          received += got;
+          if (auto f = progress(received, total)) co_return f;
+        } else if (got) {
           received += got;
           std::string ierr;
-          bool ok = inflate ? inflater_.feed(chunk.get(), got, write_out, ierr) : write_out(chunk.get(), got);
+          bool ok = inflate ? inflater_.feed(dst, got, write_out, ierr) : write_out(dst, got);
           if (!ok) {
             if (sink_failed) co_return Failure{"EIO", sink_error};
             co_return Failure{"EPROTO", "response body: " + ierr};
@@ -856,6 +925,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           co_return map_error(ec, "reading the response body");
         }
       }
+      if (direct) resp_.body.resize(received);  // (a 204/304 with a Content-Length has no body)
       if (inflate) {
         std::string ierr;
         if (!inflater_.finish(ierr)) co_return Failure{"EPROTO", "response body: " + ierr};
@@ -1123,9 +1193,8 @@ static Spec* read_spec(lua_State* L, const char* method) {
   // URL: query merged, then validated (no Lua error may be raised while C++ temporaries live)
   if (!apply_query(spec->url, spec->query, spec->err_msg)) {
     spec->err_code = "EINVAL";
-  } else {
-    Target tg;
-    if (!parse_target(spec->url, tg, spec->err_msg)) spec->err_code = "EINVAL";
+  } else if (!cached_target(L, spec->url, spec->target, spec->err_msg)) {
+    spec->err_code = "EINVAL";
   }
   if (!spec->err_code.empty()) {
     lua_pushfstring(L, "http: %s", spec->err_msg.c_str());

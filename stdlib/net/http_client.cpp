@@ -1406,7 +1406,8 @@ int open_http(lua_State* L) {
   const luaL_Reg funcs[] = {{"get", http_get},         {"post", http_post},       {"put", http_put},
                             {"patch", http_patch},     {"delete", http_delete},   {"head", http_head},
                             {"options", http_options}, {"request", http_request}, {"pool", http_pool},
-                            {nullptr, nullptr}};
+                            {"listen", http_listen},   {nullptr, nullptr}};
+  open_http_server_types(L);
   luaL_newlib(L, funcs);
   register_http_session(L);
   lua_pushvalue(L, -1);

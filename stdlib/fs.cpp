@@ -342,6 +342,17 @@ FS_PATH_FN(glob, {
   std::sort(r.list.begin(), r.list.end());
   return r;
 })
+// Symlinks, "." and ".." resolved by the kernel's view of the disk (realpath(3)): what a path
+// really names, e.g. to check that it stays inside a directory (static file serving).
+FS_PATH_FN(realpath, {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (!real) return failure(fname, "cannot resolve " + qp(path), errno);
+  Result r;
+  r.kind = Result::string;
+  r.s = real;
+  std::free(real);
+  return r;
+})
 FS_PATH_FN(touch, {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) return failure(fname, "cannot open " + qp(path), errno);
@@ -474,7 +485,7 @@ int open_fs(lua_State* L) {
       {"rmdir_all", fs_rmdir_all}, {"readdir", fs_readdir},     {"rename", fs_rename},
       {"move", fs_move},         {"copy", fs_copy},             {"copy_dir", fs_copy_dir},
       {"touch", fs_touch},       {"abs", fs_abs},               {"cwd", fs_cwd},
-      {"temp_dir", fs_temp_dir}, {"glob", fs_glob}, {nullptr, nullptr}};
+      {"temp_dir", fs_temp_dir}, {"glob", fs_glob}, {"realpath", fs_realpath}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -10,8 +10,14 @@
 //   the call goes on (yieldable: a table.map callback may do I/O). A name the library already
 //   had is never given a stub, so no standard or user function is replaced.
 //
-// A chunk receives (name, einval): einval(message, level) raises an EINVAL error object
-// whose message is prefixed with the position `level` calls up (as error(message, level)).
+// - `http.server` (net.http.server, the router): a lazy table as `path`, from _http_router.lua.
+//
+// A chunk receives (name, einval, load): einval(message, level) raises an EINVAL error object
+// whose message is prefixed with the position `level` calls up (as error(message, level));
+// load(name) runs another embedded chunk the same way and returns its value (a module split
+// in parts: the router loads its static-file part, _http_static.lua, only when app:static is
+// used). Names starting with "_" are not require-able, so a part cannot be loaded twice by a
+// user's require with the wrong arguments.
 #include <array>
 #include <utility>
 
@@ -44,7 +50,14 @@ void run_embedded(lua_State* L, const char* name, int extra_idx) {
   lua_call(L, 3, 1);
 }
 
-// --- path ---------------------------------------------------------------------------------
+int load_internal(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  lua_pushcfunction(L, load_internal);
+  run_embedded(L, name, -1);
+  return 1;
+}
+
+// --- lazily loaded modules (path, http.server) ------------------------------------------------
 
 // Fills the lazy module table at idx from its chunk (fields already set by the user win) and
 // removes the metatable.
@@ -53,7 +66,7 @@ void fill_lazy(lua_State* L, int idx) {
   if (!lua_getmetatable(L, idx)) return;
   lua_getfield(L, -1, "module");
   const char* name = lua_tostring(L, -1);
-  lua_pushnil(L);
+  lua_pushcfunction(L, load_internal);
   run_embedded(L, name, -1);
   if (!lua_istable(L, -1)) luaL_error(L, "module '%s' did not return a table", name);
   lua_pushnil(L);
@@ -68,7 +81,7 @@ void fill_lazy(lua_State* L, int idx) {
       lua_pop(L, 2);
     }
   }
-  lua_pop(L, 4);  // module, nil, name, metatable
+  lua_pop(L, 4);  // module, loader, name, metatable
   lua_pushnil(L);
   lua_setmetatable(L, idx);
 }

@@ -25,9 +25,20 @@ void open_stdlib(lua_State* L) {
     lua_pop(L, 1);
   }
   open_stdin(L);
-  // `http` is net.http, also as a global and a module.
+  // `http` is net.http, also as a global and a module; http.server is the router, written in
+  // Lua and loaded on first use (require("net.http.server") and require("http.server") too).
   lua_getglobal(L, "net");
   if (lua_getfield(L, -1, "http") == LUA_TTABLE) {
+    lua_pushcfunction(L, open_lua_module);
+    lua_pushstring(L, "_http_router");
+    lua_call(L, 1, 1);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "net.http.server");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "http.server");
+    lua_pop(L, 1);
+    lua_setfield(L, -2, "server");
     lua_pushvalue(L, -1);
     lua_setglobal(L, "http");
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);

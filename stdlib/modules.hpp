@@ -14,7 +14,7 @@ int open_crypto(lua_State* L);
 int open_buffer(lua_State* L);
 int open_fs(lua_State* L);
 int open_os_ext(lua_State* L);  // also merged into `os`
-// A module written in Lua (stdlib/lua/<name>.lua), loaded on first use: `path`.
+// A module written in Lua (stdlib/lua/<name>.lua), loaded on first use: `path`, `http.server`.
 int open_lua_module(lua_State* L);
 // The string.* and table.* helpers (stdlib/lua/_strings.lua), loaded by the first call of one.
 int open_strings(lua_State* L);

@@ -13,6 +13,8 @@ PACKAGES=(
   # test peers and tools
   openssl python3 python3-websockets nginx tinyproxy microsocks curl
   nodejs
+  # headless browser for the dashboard test (driven by puppeteer-core from npm)
+  chromium
   # benchmarks
   wrk hyperfine jq
 )
@@ -39,8 +41,10 @@ if ((${#missing[@]})); then
   done
 fi
 
-# Node test peers, pinned by tests/interop/package-lock.json.
+# Node test peers, pinned by tests/interop/package-lock.json (again when one is missing, e.g.
+# a package added since the last run: `npm ls` fails then).
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [[ -f "$here/tests/interop/package.json" && ! -d "$here/tests/interop/node_modules" ]]; then
+if [[ -f "$here/tests/interop/package.json" ]] &&
+  ! (cd "$here/tests/interop" && [[ -d node_modules ]] && npm ls --silent >/dev/null 2>&1); then
   (cd "$here/tests/interop" && npm ci --silent --no-audit --no-fund)
 fi

@@ -274,8 +274,10 @@ bool CookieJar::set_from_header(const CookieUrl& from, std::string_view header, 
   if (c.secure && !from.secure()) return ignore("a Secure cookie from an insecure (http) URL");
   // RFC 6265bis 5.6 step 16: an insecure origin cannot overwrite or shadow a Secure cookie.
   if (!from.secure()) {
+    purge(now);  // an expired Secure cookie protects nothing
     for (const auto& old : cookies_)
-      if (old.secure && old.name == c.name && (domain_match(c.domain, old.domain) || domain_match(old.domain, c.domain)) &&
+      if (old.secure && old.name == c.name &&
+          (old.domain.empty() || domain_match(c.domain, old.domain) || domain_match(old.domain, c.domain)) &&
           path_match(c.path, old.path))
         return ignore("it would overwrite a Secure cookie from an insecure (http) URL");
   }

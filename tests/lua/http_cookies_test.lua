@@ -262,6 +262,8 @@ ptest("Secure cookies: never over http, ignored when set over http", function()
   -- http cannot overwrite a Secure cookie of the same name
   s:get(set_url(server.base, "/set", { "token=stolen" }))
   test.eq(s:get_cookie("token", "https://127.0.0.1/"), "t1")
+  test.eq(s:get_cookie("token", server.base .. "/"), nil) -- not stored at all
+  test.eq(#s:cookie_list(), 2)
 end)
 
 ptest("cookies set on redirect hops are kept and sent on the next hop", function()
@@ -349,4 +351,58 @@ test("sessions: bad input", function()
   s:set_cookie("far", "1", { expires = math.huge })
   s:set_cookie("past", "1", { expires = -math.huge })
   test.eq(s:get_cookies(), { far = "1" })
+end)
+
+-- against net.http.listen (moonwire's own server) ------------------------------------------------
+
+local function cookie_header(req)
+  local c = req.headers.cookie
+  if type(c) == "table" then return table.concat(c, "; ") end
+  return c
+end
+
+test("a session against net.http.listen: login, redirect, logout", function()
+  local srv = net.http.listen(0, function(req)
+    if req.path == "/login" then
+      return { status = 303, headers = { location = "/home", ["set-cookie"] = { "sid=s3cret; Path=/; HttpOnly", "lang=en; Max-Age=600" } }, body = "" }
+    elseif req.path == "/logout" then
+      return { status = 200, headers = { ["set-cookie"] = "sid=; Max-Age=0; Path=/" }, body = "bye" }
+    end
+    return { status = 200, headers = { ["content-type"] = "text/plain" }, body = cookie_header(req) or "(none)" }
+  end)
+  local base = "http://127.0.0.1:" .. srv.port
+  local s = http.create_session()
+  local r = s:post(base .. "/login", "user=moon")
+  test.eq(r.status, 200)
+  test.eq(r.redirects, 1)
+  test.eq(r.url, base .. "/home")
+  test.eq(r.body, "sid=s3cret; lang=en")
+  test.eq(s:cookie_list()[1].http_only, true)
+  test.eq(s:get(base .. "/page").body, "sid=s3cret; lang=en")
+  test.eq(http.get(base .. "/page").body, "(none)") -- plain calls carry no jar
+  s:get(base .. "/logout")
+  test.eq(s:get_cookies(), { lang = "en" })
+  test.eq(s:get(base .. "/page").body, "lang=en")
+  srv:close()
+end)
+
+test("net.http.listen sees opts.cookies; concurrent session requests share the jar", function()
+  local srv = net.http.listen(0, function(req)
+    local n = req.query.n
+    if n then
+      return { status = 200, headers = { ["set-cookie"] = "c" .. n .. "=" .. n }, body = "set" }
+    end
+    return cookie_header(req) or "(none)"
+  end)
+  local base = "http://127.0.0.1:" .. srv.port
+  test.eq(http.get(base .. "/", { cookies = { z = "1", a = "2" } }).body, "a=2; z=1")
+  local s = http.create_session()
+  local tasks = {}
+  for i = 1, 10 do tasks[i] = task.spawn(function() s:get(base .. "/set?n=" .. i) end) end
+  for i = 1, 10 do tasks[i]:join() end
+  local all = s:get_cookies()
+  for i = 1, 10 do test.eq(all["c" .. i], tostring(i)) end
+  local sent = s:get(base .. "/").body
+  for i = 1, 10 do assert(sent:find("c" .. i .. "=" .. i, 1, true), sent) end
+  srv:close()
 end)

@@ -16,7 +16,7 @@ app:get("/users/:id", function(ctx)
   ctx:header("content-type", "text/plain")
   return body
 end)
-app:listen(port, function(p)
+app:listen(port, { idle_timeout = 120000 }, function(p)
   print("PORT " .. p)
   io.stdout:flush()
 end)

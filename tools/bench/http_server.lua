@@ -8,7 +8,7 @@ local body = string.rep("x", size)
 -- A returned string is a 200 text/plain response (its Content-Length set by the server).
 local srv = net.http.listen("127.0.0.1", port, function(req)
   return body
-end, { idle_timeout = 120 })
+end, { idle_timeout = 120000 })
 print("PORT " .. srv.port)
 io.stdout:flush()
 srv:wait()

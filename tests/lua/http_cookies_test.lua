@@ -406,3 +406,30 @@ test("net.http.listen sees opts.cookies; concurrent session requests share the j
   for i = 1, 10 do assert(sent:find("c" .. i .. "=" .. i, 1, true), sent) end
   srv:close()
 end)
+
+local have_openssl = proc.have("openssl")
+proc.peer_test(test, have_openssl, "openssl")("Secure cookies set over https (net.http.listen with TLS) are not sent over http", function()
+  local certs = proc.make_certs(proc.tmpdir())
+  local handler = function(req)
+    if req.path == "/set" then
+      return { status = 200, headers = { ["set-cookie"] = { "sec=1; Secure; HttpOnly", "plain=2" } }, body = "set" }
+    end
+    return cookie_header(req) or "(none)"
+  end
+  local tls_srv = net.http.listen(0, handler, { tls = { cert_file = certs.cert, key_file = certs.key } })
+  local plain_srv = net.http.listen(0, handler)
+  local https = "https://127.0.0.1:" .. tls_srv.port
+  local http_ = "http://127.0.0.1:" .. plain_srv.port -- the same host: cookies ignore ports
+  local tls = { tls = { ca_file = certs.ca } }
+  local s = http.create_session()
+  s:get(https .. "/set", tls)
+  local sec = s:cookie_list()[1]
+  test.eq({ sec.name, sec.secure, sec.http_only }, { "sec", true, true })
+  test.eq(s:get(https .. "/echo", tls).body, "sec=1; plain=2")
+  test.eq(s:get(http_ .. "/echo").body, "plain=2")
+  -- over http the same Set-Cookie is refused for the Secure one, and cannot replace it
+  s:get(http_ .. "/set")
+  test.eq(s:get(https .. "/echo", tls).body, "sec=1; plain=2")
+  tls_srv:close()
+  plain_srv:close()
+end)

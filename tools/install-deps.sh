@@ -15,8 +15,8 @@ PACKAGES=(
   nodejs
   # headless browser for the dashboard test (driven by puppeteer-core from npm)
   chromium
-  # benchmarks
-  wrk hyperfine jq
+  # benchmarks (libnginx-mod-http-lua: the nginx + Lua baseline of the HTTP server benchmark)
+  wrk hyperfine jq libnginx-mod-http-lua
 )
 
 missing=()

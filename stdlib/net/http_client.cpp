@@ -20,13 +20,18 @@
 #include <cstring>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <sys/socket.h>
+#include <strings.h>
+#include <unistd.h>
 #include <unordered_map>
 
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
+#include "stdlib/net/cookies.hpp"
+#include "stdlib/net/http_session.hpp"
 #include "stdlib/net/http_inflate.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/proxy.hpp"
@@ -109,6 +114,8 @@ struct Spec {
   lua_State* cb_thread = nullptr;
   ProxyMode proxy_mode = ProxyMode::env;
   ProxySpec proxy;
+  std::shared_ptr<CookieJar> jar;  // a session's cookies (null for plain http.* calls)
+  UrlTarget target;                // url, parsed (once: read_spec validates it, run uses it)
   std::string err_code, err_msg;
 
   bool has_header(std::string_view name) const {
@@ -188,6 +195,10 @@ struct Pool {
   size_t max_idle_per_origin = 16;
   int64_t idle_timeout_ms = 30000;
   uint64_t reused = 0, opened = 0;
+  // The last URL parsed (a loop of requests to one URL parses it once: Boost.URL and the
+  // checks of url_problem cost more than copying the result).
+  std::string last_url;
+  Target last_target;
 
   std::shared_ptr<HttpConn> take(const std::string& key) {
     auto it = idle.find(key);
@@ -197,7 +208,12 @@ struct Pool {
     while (!v.empty()) {
       auto c = std::move(v.back());
       v.pop_back();
-      if (now - c->idle_since < std::chrono::milliseconds(idle_timeout_ms) && c->alive()) {
+      // The MSG_PEEK probe (a syscall) only for connections idle for a while: one the peer
+      // closed within the last second is caught on use (a reused connection that fails with
+      // nothing read is retried once on a new one).
+      auto idle_for = now - c->idle_since;
+      if (idle_for < std::chrono::milliseconds(idle_timeout_ms) &&
+          (idle_for < std::chrono::seconds(1) ? c->lowest().is_open() : c->alive())) {
         if (v.empty()) idle.erase(it);
         ++reused;
         return c;
@@ -256,6 +272,34 @@ static Pool* get_pool(lua_State* L, std::shared_ptr<Pool>** holder = nullptr) {
   lua_pop(L, 1);
   if (holder) *holder = &b->pool;
   return b->pool.get();
+}
+
+// Parses url into t (false + err for a bad URL), through the pool's one-entry cache.
+static bool cached_target(lua_State* L, const std::string& url, Target& t, std::string& err) {
+  Pool* p = get_pool(L);
+  if (!p->last_url.empty() && p->last_url == url) {
+    t = p->last_target;
+    return true;
+  }
+  if (!parse_target(url, t, err)) return false;
+  p->last_url = url;
+  p->last_target = t;
+  return true;
+}
+
+// True when no proxy variable of the environment is set: proxy_from_env would return none.
+// One pass over environ instead of its five getenv scans per request; the environment is read
+// at every request still (os_ext.setenv may change it).
+static bool proxy_env_absent() {
+  static const std::string_view names[] = {"http_proxy=", "https_proxy=", "all_proxy="};
+  for (char** e = environ; *e; ++e) {
+    const char* v = *e;
+    char c = v[0];
+    if (c != 'h' && c != 'H' && c != 'a' && c != 'A') continue;
+    for (auto n : names)
+      if (strncasecmp(v, n.data(), n.size()) == 0) return false;  // stops at v's end
+  }
+  return true;
 }
 
 // --- the exchange ------------------------------------------------------------------------------
@@ -394,8 +438,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         lua_pop(L, 1);
         continue;
       }
-      int t = lua_getfield(L, -1, h.name.c_str());
-      if (t == LUA_TSTRING) {
+      push_sv(L, h.name);  // the key, hashed once for the lookup and the store
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, -3) == LUA_TSTRING) {  // a repeated header: joined with ", "
         lua_pushliteral(L, ", ");
         push_sv(L, h.value);
         lua_concat(L, 3);
@@ -403,7 +448,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         lua_pop(L, 1);
         push_sv(L, h.value);
       }
-      lua_setfield(L, -2, h.name.c_str());
+      lua_rawset(L, -3);
     }
     lua_setfield(L, -2, "headers");
     if (spec_.save_to_file.empty()) {
@@ -492,6 +537,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       case ProxyMode::none: return std::nullopt;
       case ProxyMode::explicit_: return spec_.proxy;
       case ProxyMode::env: {
+        if (proxy_env_absent()) return std::nullopt;
         std::string err;
         auto p = proxy_from_env(t.scheme, t.host, err);
         if (!err.empty()) f = {"EINVAL", err};
@@ -568,6 +614,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     error_code ec;
     sock->set_option(tcp::no_delay(true), ec);
     auto c = std::make_shared<HttpConn>(std::move(*sock));
+    // Beast reads at most max(512, free capacity) bytes per read: an empty buffer takes a
+    // 1 KiB response in three recv calls. 16 KiB reads a typical head and small body at once.
+    c->buf.reserve(16 * 1024);
     c->key = key;
     c->absolute_form = absolute;
     conn_ = c;
@@ -600,7 +649,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   bhttp::request<bhttp::string_body> build_request(const Target& t, const std::string& method, const std::string& body,
                                                    bool has_body, const std::vector<Header>& headers,
-                                                   const std::optional<ProxySpec>& proxy, bool absolute) {
+                                                   const std::optional<ProxySpec>& proxy, bool absolute,
+                                                   const std::string& jar_cookies) {
     bhttp::request<bhttp::string_body> req;
     auto verb = bhttp::string_to_verb(method);
     if (verb == bhttp::verb::unknown)
@@ -622,6 +672,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (absolute && (!proxy->user.empty() || !proxy->password.empty()))
       req.set(bhttp::field::proxy_authorization, basic_auth(proxy->user, proxy->password));
     for (const auto& h : headers) req.insert(h.name, h.value);
+    if (!jar_cookies.empty()) {  // one Cookie header: the request's own cookies, then the jar's
+      if (auto it = req.find(bhttp::field::cookie); it != req.end())
+        req.set(bhttp::field::cookie, std::string(it->value()) + "; " + jar_cookies);
+      else
+        req.set(bhttp::field::cookie, jar_cookies);
+    }
     if (has_body) {
       req.body() = body;
       if (!has("content-length") && !has("transfer-encoding")) req.content_length(body.size());
@@ -633,14 +689,19 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   asio::awaitable<Failure> run(std::shared_ptr<Exchange> self) {
-    Target t;
+    Target t = std::move(spec_.target);  // parsed and validated by read_spec
     std::string err;
-    if (!parse_target(spec_.url, t, err)) co_return Failure{"EINVAL", err};
     std::string method = spec_.method;
     std::string body = std::move(spec_.body);
     bool has_body = spec_.has_body || spec_.body_ref != LUA_NOREF;
     std::vector<Header> headers = std::move(spec_.headers);
-    auto chunk = std::make_unique_for_overwrite<char[]>(kChunk);
+    // A 64 KiB buffer for bodies read in pieces (allocated when first needed: a small body of
+    // known length is read straight into the response string).
+    std::unique_ptr<char[]> chunk_buf;
+    auto chunk = [&] {
+      if (!chunk_buf) chunk_buf = std::make_unique_for_overwrite<char[]>(kChunk);
+      return chunk_buf.get();
+    };
 
     for (;;) {
       Failure pf;
@@ -648,7 +709,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (pf) co_return pf;
       std::string key = pool_key(t, proxy, spec_.tls);
       bool absolute = proxy && proxy->scheme == "http" && t.scheme == "http";
-      auto req = build_request(t, method, body, has_body, headers, proxy, absolute);
+      std::string jar_cookies;
+      if (spec_.jar) jar_cookies = spec_.jar->header_for(cookie_url(t), std::time(nullptr));
+      auto req = build_request(t, method, body, has_body, headers, proxy, absolute, jar_cookies);
 
       // Send and read the response head; a reused connection the server closed meanwhile is
       // retried once on a new one.
@@ -711,6 +774,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
       auto& msg = parser->get();
       int status = msg.result_int();
+      if (spec_.jar) {  // every hop's Set-Cookie, redirects included (RFC 6265 3: each response)
+        CookieUrl from = cookie_url(t);
+        int64_t now = std::time(nullptr);
+        for (const auto& f : msg)
+          if (f.name() == bhttp::field::set_cookie) spec_.jar->set_from_header(from, f.value(), now);
+      }
       std::string location;
       if (auto it = msg.find(bhttp::field::location); it != msg.end()) location = std::string(it->value());
       bool is_redirect = (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
@@ -728,7 +797,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         size_t drained = 0;
         bool reusable = true;
         while (!parser->is_done()) {
-          msg.body().data = chunk.get();
+          msg.body().data = chunk();
           msg.body().size = kChunk;
           auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_read(s, conn_->buf, *parser, nothrow); });
           if (aborted_) co_return Failure{kCancelled, "aborted"};
@@ -777,6 +846,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       resp_.status = status;
       resp_.reason = std::string(msg.reason());
       std::string encoding;
+      resp_.headers.reserve(16);
       for (const auto& f : msg) {
         std::string name = lower(f.name_string());
         if (name == "content-encoding") encoding = lower(f.value());
@@ -795,6 +865,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       } else if (auto len = parser->content_length(); len && *len <= 64 * 1024 * 1024 && !inflate) {
         resp_.body.reserve(*len);
       }
+      // Up to 1 MiB of known length, not inflated: read straight into the response string.
+      uint64_t direct_len = 0;
+      bool direct = false;
+      if (!file_ && !inflate && method != "HEAD")
+        if (auto len = parser->content_length(); len && *len <= 1024 * 1024) {
+          direct = true;
+          direct_len = *len;
+          resp_.body.resize(direct_len);
+        }
       std::optional<uint64_t> total;
       if (auto cl = parser->content_length()) total = *cl;
       uint64_t received = 0;
@@ -813,16 +892,25 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         return true;
       };
       while (!parser->is_done()) {
-        msg.body().data = chunk.get();
-        msg.body().size = kChunk;
+        if (direct && received >= direct_len) {  // (not for a well-formed response) pieces again
+          direct = false;
+          resp_.body.resize(received);
+        }
+        char* dst = direct ? resp_.body.data() + received : chunk();
+        size_t room = direct ? static_cast<size_t>(direct_len - received) : kChunk;
+        msg.body().data = dst;
+        msg.body().size = room;
         auto [ec, n] = co_await conn_->with_stream([&](auto& s) { return bhttp::async_read(s, conn_->buf, *parser, nothrow); });
         if (aborted_) co_return Failure{kCancelled, "aborted"};
         if (ec == bhttp::error::need_buffer) ec = {};
-        size_t got = kChunk - msg.body().size;
-        if (got) {
+        size_t got = room - msg.body().size;
+        if (got && direct) {
+          received += got;
+          if (auto f = progress(received, total)) co_return f;
+        } else if (got) {
           received += got;
           std::string ierr;
-          bool ok = inflate ? inflater_.feed(chunk.get(), got, write_out, ierr) : write_out(chunk.get(), got);
+          bool ok = inflate ? inflater_.feed(dst, got, write_out, ierr) : write_out(dst, got);
           if (!ok) {
             if (sink_failed) co_return Failure{"EIO", sink_error};
             co_return Failure{"EPROTO", "response body: " + ierr};
@@ -838,6 +926,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           co_return map_error(ec, "reading the response body");
         }
       }
+      if (direct) resp_.body.resize(received);  // (a 204/304 with a Content-Length has no body)
       if (inflate) {
         std::string ierr;
         if (!inflater_.finish(ierr)) co_return Failure{"EPROTO", "response body: " + ierr};
@@ -851,6 +940,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       release_conn(parser->keep_alive());
       co_return Failure{};
     }
+  }
+
+  static CookieUrl cookie_url(const Target& t) {
+    std::string_view path = t.target;
+    path = path.substr(0, path.find('?'));
+    return CookieUrl{t.scheme, t.host, std::string(path)};
   }
 
   void release_conn(bool reusable) {
@@ -900,7 +995,7 @@ static Spec* read_spec(lua_State* L, const char* method) {
   static const char* const known[] = {"method",   "url",       "headers",         "query",      "body",
                                       "json",     "timeout",   "connect_timeout", "redirects",  "decompress",
                                       "keepalive", "tls",      "save_to_file",    "on_progress", "proxy",
-                                      nullptr};
+                                      "cookies",  nullptr};
   check_options(L, 3, "http request", known);
   auto* spec = new_object<Spec>(L, kSpecType, 0);
   int s = lua_gettop(L);
@@ -942,6 +1037,45 @@ static Spec* read_spec(lua_State* L, const char* method) {
     }
   } else if (t != LUA_TNIL) {
     raise(L, "EINVAL", "http: option 'headers' must be a table");
+  }
+  lua_pop(L, 1);
+  // cookies: name -> value, one Cookie header (sorted by name), after a Cookie header given
+  t = get_field(L, 3, "cookies");
+  if (t == LUA_TTABLE) {
+    int c = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, c)) {  // checked before any C++ object exists (a Lua error longjmps)
+      if (lua_type(L, -2) != LUA_TSTRING || !valid_cookie_name(to_sv(L, -2)))
+        raisef(L, "EINVAL", "http: cookie names must be tokens (got %s '%s')", luaL_typename(L, -2),
+               lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+      int vt = lua_type(L, -1);
+      if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
+        raisef(L, "EINVAL", "http: cookie '%s' must be a string (got %s)", lua_tostring(L, -2), luaL_typename(L, -1));
+      lua_pushvalue(L, -1);
+      if (!valid_cookie_value(to_sv(L, -1)))
+        raisef(L, "EINVAL", "http: cookie '%s' has a character a cookie value cannot hold (space, quote, comma, "
+               "semicolon, backslash or a control character)", lua_tostring(L, -3));
+      lua_pop(L, 2);
+    }
+    std::vector<std::pair<std::string, std::string>> cookies;
+    lua_pushnil(L);
+    while (lua_next(L, c)) {
+      lua_pushvalue(L, -1);
+      cookies.emplace_back(std::string(to_sv(L, -3)), std::string(to_sv(L, -1)));
+      lua_pop(L, 2);
+    }
+    std::sort(cookies.begin(), cookies.end());
+    std::string line;
+    for (const auto& [k, v] : cookies) line += (line.empty() ? "" : "; ") + k + "=" + v;
+    if (!line.empty()) {
+      auto it = std::find_if(spec->headers.begin(), spec->headers.end(), [](const Header& h) { return iequals(h.name, "cookie"); });
+      if (it != spec->headers.end())
+        it->value += "; " + line;
+      else
+        spec->headers.push_back(Header{"Cookie", std::move(line)});
+    }
+  } else if (t != LUA_TNIL) {
+    raisef(L, "EINVAL", "http: option 'cookies' must be a table of name = value (got %s)", luaL_typename(L, -1));
   }
   lua_pop(L, 1);
   // query
@@ -1062,9 +1196,8 @@ static Spec* read_spec(lua_State* L, const char* method) {
   // URL: query merged, then validated (no Lua error may be raised while C++ temporaries live)
   if (!apply_query(spec->url, spec->query, spec->err_msg)) {
     spec->err_code = "EINVAL";
-  } else {
-    Target tg;
-    if (!parse_target(spec->url, tg, spec->err_msg)) spec->err_code = "EINVAL";
+  } else if (!cached_target(L, spec->url, spec->target, spec->err_msg)) {
+    spec->err_code = "EINVAL";
   }
   if (!spec->err_code.empty()) {
     lua_pushfstring(L, "http: %s", spec->err_msg.c_str());
@@ -1073,9 +1206,13 @@ static Spec* read_spec(lua_State* L, const char* method) {
   return spec;
 }
 
-static int do_request(lua_State* L, const char* method) {
+static int do_request(lua_State* L, const char* method, CookieJar* jar = nullptr) {
   lua_settop(L, 3);
   Spec* spec = read_spec(L, method);
+  if (jar) {
+    spec->jar = jar->shared_from_this();
+    unpin_session(L);
+  }
   std::shared_ptr<Pool>* pool = nullptr;
   get_pool(L, &pool);
   return suspend(L, "http request", spec->timeout_ms, [&](const OpPtr& op) {
@@ -1086,7 +1223,7 @@ static int do_request(lua_State* L, const char* method) {
 }
 
 // get(url[, opts]) and friends without a positional body.
-static int no_body(lua_State* L, const char* method) {
+static int no_body(lua_State* L, const char* method, CookieJar* jar = nullptr) {
   if (!lua_isnoneornil(L, 2) && !lua_istable(L, 2)) luaL_typeerror(L, 2, "table of options");
   if (lua_type(L, 1) == LUA_TTABLE && lua_isnoneornil(L, 2)) {  // get{url=..., ...}
     lua_settop(L, 1);
@@ -1096,11 +1233,11 @@ static int no_body(lua_State* L, const char* method) {
   lua_settop(L, 2);
   lua_pushnil(L);
   lua_insert(L, 2);  // url, nil, opts
-  return do_request(L, method);
+  return do_request(L, method, jar);
 }
 
 // post(url, body[, opts]) / post(url, opts)
-static int with_body(lua_State* L, const char* method) {
+static int with_body(lua_State* L, const char* method, CookieJar* jar = nullptr) {
   lua_settop(L, 3);
   if (!lua_isnil(L, 3) && !lua_istable(L, 3)) luaL_typeerror(L, 3, "table of options");
   if (lua_istable(L, 2) && lua_isnil(L, 3)) {  // post(url, opts)
@@ -1108,7 +1245,7 @@ static int with_body(lua_State* L, const char* method) {
     lua_insert(L, 2);
     lua_settop(L, 3);
   }
-  return do_request(L, method);
+  return do_request(L, method, jar);
 }
 
 
@@ -1209,8 +1346,7 @@ static int http_put(lua_State* L) { return colon_call(L) ? hoozi(L, "put") : wit
 static int http_patch(lua_State* L) { return colon_call(L) ? hoozi(L, "patch") : with_body(L, "PATCH"); }
 
 // request(opts) with opts.url and opts.method; or request(url[, opts]).
-static int http_request(lua_State* L) {
-  if (colon_call(L)) return hoozi(L, "request");
+static int plain_request(lua_State* L, CookieJar* jar) {
   if (lua_istable(L, 1)) {
     lua_settop(L, 1);
     lua_pushnil(L);
@@ -1219,7 +1355,23 @@ static int http_request(lua_State* L) {
   lua_settop(L, 2);
   lua_pushnil(L);
   lua_insert(L, 2);
-  return do_request(L, nullptr);
+  return do_request(L, nullptr, jar);
+}
+
+static int http_request(lua_State* L) { return colon_call(L) ? hoozi(L, "request") : plain_request(L, nullptr); }
+
+int http_call(lua_State* L, HttpCall kind, CookieJar* jar) {
+  switch (kind) {
+    case HttpCall::get: return no_body(L, "GET", jar);
+    case HttpCall::head: return no_body(L, "HEAD", jar);
+    case HttpCall::del: return no_body(L, "DELETE", jar);
+    case HttpCall::options: return no_body(L, "OPTIONS", jar);
+    case HttpCall::post: return with_body(L, "POST", jar);
+    case HttpCall::put: return with_body(L, "PUT", jar);
+    case HttpCall::patch: return with_body(L, "PATCH", jar);
+    case HttpCall::request: return plain_request(L, jar);
+  }
+  return 0;
 }
 
 // http.pool([{max_idle_per_origin, idle_timeout, close_idle}]) → {idle, opened, reused, ...}
@@ -1260,6 +1412,7 @@ int open_http(lua_State* L) {
                             {"listen", http_listen},   {nullptr, nullptr}};
   open_http_server_types(L);
   luaL_newlib(L, funcs);
+  register_http_session(L);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kModuleKey);
   return 1;

@@ -9,6 +9,9 @@
 //     Opens CONNS connections (at most PARALLEL connects in flight), prints "CONNECTED <n>",
 //     then holds them idle. On SIGUSR1 every connection does one SIZE-byte echo round trip and
 //     "PINGED <n>" is printed. Exits on SIGTERM/SIGINT or after HOLD seconds.
+//     With --http 1: each connection sends one HTTP/1.1 GET / as soon as it is connected and
+//     reads the response (Content-Length framing); "REQUESTED <n>" once all have their
+//     response; the connections then stay open, idle keep-alive connections of the server.
 //
 //   bench_loadgen churn --port P [--count 1000] [--parallel 50] [--size 64] [--hold 120]
 //     Opens and closes COUNT connections, at most PARALLEL at a time: each one connects, does
@@ -29,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -109,11 +113,14 @@ struct HoldState {
   int pinged = 0;
 };
 
+static asio::awaitable<void> http_get_once(tcp::socket& sock, int total, HoldState& st);
+
 static asio::awaitable<void> connector(tcp::endpoint ep, const Options& o, HoldState& st) {
   while (st.next < o.conns) {
     int i = st.next++;
     auto [ec] = co_await st.socks[i].async_connect(ep, use_tuple);
     if (ec) die("connect #" + std::to_string(i) + ": " + ec.message());
+    if (o.http) asio::co_spawn(co_await asio::this_coro::executor, http_get_once(st.socks[i], o.conns, st), asio::detached);
     if (++st.done == o.conns) {
       std::printf("CONNECTED %d\n", st.done);
       std::fflush(stdout);
@@ -133,6 +140,33 @@ static asio::awaitable<void> ping(tcp::socket& sock, size_t size, int total, Hol
   }
 }
 
+// One HTTP/1.1 keep-alive GET / on an open connection (hold --http): reads the response head and
+// its Content-Length body, then leaves the connection open and idle.
+static asio::awaitable<void> http_get_once(tcp::socket& sock, int total, HoldState& st) {
+  static const std::string req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench_loadgen\r\n\r\n";
+  auto [wec, w] = co_await asio::async_write(sock, asio::buffer(req), use_tuple);
+  if (wec) die("http write: " + wec.message());
+  std::string in;
+  char chunk[4096];
+  for (;;) {
+    auto [rec, r] = co_await sock.async_read_some(asio::buffer(chunk), use_tuple);
+    if (rec) die("http read: " + rec.message());
+    in.append(chunk, r);
+    size_t end = in.find("\r\n\r\n");
+    if (end == std::string::npos) continue;
+    std::string head = in.substr(0, end);
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t cl = head.find("content-length:");
+    if (cl == std::string::npos) die("http response without content-length: " + in.substr(0, end));
+    size_t len = std::strtoul(head.c_str() + cl + 15, nullptr, 10);
+    if (in.size() >= end + 4 + len) break;
+  }
+  if (++st.pinged == total) {
+    std::printf("REQUESTED %d\n", st.pinged);
+    std::fflush(stdout);
+  }
+}
+
 static int run_hold(const Options& o) {
   asio::io_context io(1);
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
@@ -148,6 +182,7 @@ static int run_hold(const Options& o) {
     usr.async_wait([&](auto ec, int) {
       if (ec) return;
       if (st.done != o.conns) die("SIGUSR1 before all connections were up");
+      if (o.http) die("SIGUSR1 with --http: the connections already made their request");
       st.pinged = 0;
       for (auto& s : st.socks) asio::co_spawn(io, ping(s, o.size, o.conns, st), asio::detached);
       wait_usr();

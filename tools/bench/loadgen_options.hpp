@@ -16,6 +16,7 @@ struct Options {
   double hold = 120.0;
   long count = 1000;  // bcast
   int rounds = 3;     // bcast
+  bool http = false;  // hold: one HTTP GET / per connection, then idle keep-alive
 };
 
 inline const char* g_program = "loadgen";
@@ -49,6 +50,7 @@ inline Options parse_options(int argc, char** argv, const char* program, std::in
     else if (a == "--hold") o.hold = std::atof(v);
     else if (a == "--count") o.count = std::atol(v);
     else if (a == "--rounds") o.rounds = std::atoi(v);
+    else if (a == "--http") o.http = std::atoi(v) != 0;
     else die("unknown option " + a);
   }
   if (o.port == 0) die("--port is required");

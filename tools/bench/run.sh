@@ -5,7 +5,8 @@
 # usage: tools/bench/run.sh [BUILD_DIR]
 # env:   BENCH_QUICK=1       shorter runs (smoke test of the runner itself)
 #        BENCH_MOONWIRE=PATH  the moonwire binary to measure (default BUILD_DIR/moonwire)
-#        BENCH_ONLY="switch echo startup memory ws_echo ws_broadcast ws_memory http_get http_download"
+#        BENCH_ONLY="switch echo startup memory ws_echo ws_broadcast ws_memory http_get http_download
+#                    http_server http_router http_memory"
 #                            subset to run (docs are rewritten only when all of them ran)
 set -euo pipefail
 
@@ -16,7 +17,7 @@ BUILD=${1:-build}
 MW=${BENCH_MOONWIRE:-$BUILD/moonwire}  # BENCH_MOONWIRE: benchmark another binary
 TB="$BUILD/tools/bench"
 DOC="$ROOT/docs/benchmarks.md"
-ALL_BENCHES="switch echo startup memory ws_echo ws_broadcast ws_memory http_get http_download"
+ALL_BENCHES="switch echo startup memory ws_echo ws_broadcast ws_memory http_get http_download http_server http_router http_memory"
 ONLY=${BENCH_ONLY:-$ALL_BENCHES}
 QUICK=${BENCH_QUICK:-0}
 
@@ -506,6 +507,204 @@ if want http_download; then
 fi
 if [[ -n ${NGINX_PID:-} ]]; then stop_pid "$NGINX_PID"; fi
 
+# --- 10. HTTP server: wrk keep-alive against moonwire and its baselines -------------------------
+# One nginx serves both nginx baselines: a static file (/1k.txt) and the Lua handler of
+# libnginx-mod-http-lua (/lua), the same handler as moonwire's (a 1 KiB text/plain body).
+start_nginx_servers() {  # sets NGX_PORT, NGX_PID; NGX_LUA=1 when the Lua module loaded
+  local bin dir="$WORK/nginx-srv" user="" i mods=""
+  bin=$(command -v nginx || echo /usr/sbin/nginx)
+  [[ -x $bin ]] || die "nginx is not installed"
+  mkdir -p "$dir/www" "$dir/tmp"
+  head -c "$HTTP_SIZE" /dev/zero | tr '\0' x >"$dir/www/1k.txt"
+  NGX_LUA=0
+  if [[ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ]]; then
+    NGX_LUA=1
+    mods="load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;"
+  fi
+  [[ $(id -u) = 0 ]] && user="user root;"
+  NGX_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local lua_http="" lua_loc=""
+  if ((NGX_LUA)); then
+    lua_http="init_by_lua_block { BODY = string.rep(\"x\", $HTTP_SIZE) }"
+    lua_loc="location = /lua { content_by_lua_block { ngx.header[\"Content-Length\"] = #BODY; ngx.print(BODY) } }"
+  fi
+  cat >"$dir/nginx.conf" <<NGINX
+$user
+$mods
+worker_processes 1;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  keepalive_requests 1000000; keepalive_timeout 60s; sendfile on; tcp_nodelay on;
+  default_type text/plain;
+  $lua_http
+  server {
+    listen 127.0.0.1:$NGX_PORT backlog=4096;
+    root $dir/www;
+    $lua_loc
+  }
+}
+NGINX
+  "$bin" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" \
+    -g "daemon off; pid $dir/nginx.pid; error_log $dir/error.log;" >"$dir/out" 2>&1 &
+  NGX_PID=$!
+  PIDS+=("$NGX_PID")
+  for ((i = 0; i < 100; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$NGX_PORT") 2>/dev/null && return 0
+    kill -0 "$NGX_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$dir/out" "$dir/error.log" >&2 2>/dev/null || true
+  die "nginx (server baselines) did not start"
+}
+
+# The worker's pid (its CPU time is the server's; the master only supervises).
+nginx_worker_pid() { pgrep -P "$1" | head -1; }
+
+# wrk_run URL CPU_PID: one wrk run; sets WRK_RATE and WRK_REQS (CPU_PID's CPU time per
+# request in WRK_CPU_US).
+wrk_run() {
+  local c0 c1
+  c0=$(cpu_secs "$2")
+  wrk -c "$HTTP_CONNS" -t 1 -d "${HTTP_SECS}s" "$1" >"$WORK/wrk-srv.out" 2>&1 || { cat "$WORK/wrk-srv.out" >&2; die "wrk failed on $1"; }
+  c1=$(cpu_secs "$2")
+  grep -q 'Non-2xx\|Socket errors' "$WORK/wrk-srv.out" && { cat "$WORK/wrk-srv.out" >&2; die "wrk saw errors on $1"; }
+  WRK_RATE=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/wrk-srv.out")
+  WRK_REQS=$(awk '/requests in/ { print $1; exit }' "$WORK/wrk-srv.out")
+  WRK_CPU_US=$(awk -v a="$c0" -v b="$c1" -v n="$WRK_REQS" 'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1e6 / n; else print "n/a" }')
+}
+
+MW_HAS_SERVER=0
+"$MW" -e 'assert(type(net.http.listen) == "function")' >/dev/null 2>&1 && MW_HAS_SERVER=1
+MW_HAS_ROUTER=0
+"$MW" -e 'assert(type(http.server) == "table" and type(http.server.new) == "function")' >/dev/null 2>&1 && MW_HAS_ROUTER=1
+
+SRV_SERVERS=(beast nginx)
+if want http_server || want http_router || want http_memory; then
+  have wrk || die "wrk is not installed"
+  start_nginx_servers
+  ((NGX_LUA)) && SRV_SERVERS+=(nginx_lua)
+  have node && SRV_SERVERS+=(node)
+  ((MW_HAS_SERVER)) && SRV_SERVERS+=(moonwire)
+fi
+srv_label() {
+  case $1 in
+    beast) echo "C++20 Beast" ;; nginx) echo "nginx, static file" ;; nginx_lua) echo "nginx + Lua (lua-nginx-module)" ;;
+    node) echo "Node \`http\`" ;; moonwire) echo "moonwire" ;;
+  esac
+}
+if want http_server; then
+  echo "== HTTP server: wrk -c $HTTP_CONNS -t 1, keep-alive, $HTTP_SIZE-byte body, ${HTTP_SECS}s per run, $HTTP_ROUNDS rounds"
+  ((MW_HAS_SERVER)) || echo "  (this moonwire has no net.http.listen: its rows stay empty)"
+  srv_rows=""
+  r_lua=() r_node=() r_beast=() r_file=()
+  for ((r = 0; r < HTTP_ROUNDS; r++)); do
+    row="| $((r + 1)) |"
+    for s in "${SRV_SERVERS[@]}"; do
+      case $s in
+        beast) start_server "srv-beast" "$TB/bench_beast_http_server" 0 "$HTTP_SIZE"
+               wrk_run "http://127.0.0.1:$SERVER_PORT/" "$SERVER_PID"; stop_pid "$SERVER_PID" ;;
+        moonwire) start_server "srv-mw" "$MW" tools/bench/http_server.lua 0 "$HTTP_SIZE"
+               wrk_run "http://127.0.0.1:$SERVER_PORT/" "$SERVER_PID"; stop_pid "$SERVER_PID" ;;
+        node) start_server "srv-node" node tools/bench/node_http_server.js 0 "$HTTP_SIZE"
+               wrk_run "http://127.0.0.1:$SERVER_PORT/" "$SERVER_PID"; stop_pid "$SERVER_PID" ;;
+        nginx) wrk_run "http://127.0.0.1:$NGX_PORT/1k.txt" "$(nginx_worker_pid "$NGX_PID")" ;;
+        nginx_lua) wrk_run "http://127.0.0.1:$NGX_PORT/lua" "$(nginx_worker_pid "$NGX_PID")" ;;
+      esac
+      printf "  %-9s %10s requests/s   server CPU %6s us/request\n" "$s" "$(fmt_int "$WRK_RATE")" "$WRK_CPU_US"
+      R[srv_r_${r}_$s]=$WRK_RATE R[srv_cpu_${r}_$s]=$WRK_CPU_US
+      row+=" $(fmt_int "$WRK_RATE") req/s, $WRK_CPU_US µs |"
+    done
+    srv_rows+="$row"$'\n'
+    if ((MW_HAS_SERVER)); then
+      r_beast+=("$(ratio "${R[srv_r_${r}_moonwire]}" "${R[srv_r_${r}_beast]}")")
+      r_file+=("$(ratio "${R[srv_r_${r}_moonwire]}" "${R[srv_r_${r}_nginx]}")")
+      ((NGX_LUA)) && r_lua+=("$(ratio "${R[srv_r_${r}_moonwire]}" "${R[srv_r_${r}_nginx_lua]}")")
+      have node && r_node+=("$(ratio "${R[srv_r_${r}_moonwire]}" "${R[srv_r_${r}_node]}")")
+    fi
+  done
+  for s in beast nginx nginx_lua node moonwire; do
+    rates=() cpus=()
+    for ((r = 0; r < HTTP_ROUNDS; r++)); do
+      [[ -n ${R[srv_r_${r}_$s]:-} ]] && rates+=("${R[srv_r_${r}_$s]}") && cpus+=("${R[srv_cpu_${r}_$s]}")
+    done
+    if ((${#rates[@]})); then R[srv_med_$s]=$(median "${rates[@]}") R[srv_cpumed_$s]=$(median "${cpus[@]}")
+    else R[srv_med_$s]=0 R[srv_cpumed_$s]=n/a; fi
+  done
+  R[srv_ratio_beast]=n/a R[srv_ratio_file]=n/a R[srv_ratio_lua]=n/a R[srv_ratio_node]=n/a
+  ((${#r_beast[@]})) && R[srv_ratio_beast]=$(median "${r_beast[@]}")
+  ((${#r_file[@]})) && R[srv_ratio_file]=$(median "${r_file[@]}")
+  ((${#r_lua[@]})) && R[srv_ratio_lua]=$(median "${r_lua[@]}")
+  ((${#r_node[@]})) && R[srv_ratio_node]=$(median "${r_node[@]}")
+  echo "  moonwire/beast ${R[srv_ratio_beast]}, moonwire/nginx file ${R[srv_ratio_file]}, moonwire/nginx+lua ${R[srv_ratio_lua]}, moonwire/node ${R[srv_ratio_node]}"
+fi
+
+# --- 11. HTTP router overhead ------------------------------------------------------------------
+if want http_router; then
+  echo "== HTTP router: 20 routes, GET /users/:id vs the bare handler, wrk -c $HTTP_CONNS, $HTTP_ROUNDS rounds"
+  R[router_ratio]=n/a R[router_med]=0 R[bare_med]=0
+  if ((MW_HAS_SERVER && MW_HAS_ROUTER)); then
+    rt=() ba=() rr=()
+    router_rows=""
+    for ((r = 0; r < HTTP_ROUNDS; r++)); do
+      start_server "bare" "$MW" tools/bench/http_server.lua 0 "$HTTP_SIZE"
+      wrk_run "http://127.0.0.1:$SERVER_PORT/users/42" "$SERVER_PID"; stop_pid "$SERVER_PID"
+      bare=$WRK_RATE bare_cpu=$WRK_CPU_US
+      start_server "router" "$MW" tools/bench/http_router_server.lua 0 "$HTTP_SIZE"
+      wrk_run "http://127.0.0.1:$SERVER_PORT/users/42" "$SERVER_PID"; stop_pid "$SERVER_PID"
+      ba+=("$bare") rt+=("$WRK_RATE") rr+=("$(ratio "$WRK_RATE" "$bare")")
+      printf "  bare %10s req/s (%s us)   router %10s req/s (%s us)\n" "$(fmt_int "$bare")" "$bare_cpu" "$(fmt_int "$WRK_RATE")" "$WRK_CPU_US"
+      router_rows+="| $((r + 1)) | $(fmt_int "$bare") req/s, $bare_cpu µs | $(fmt_int "$WRK_RATE") req/s, $WRK_CPU_US µs | ${rr[-1]} |"$'\n'
+    done
+    R[router_ratio]=$(median "${rr[@]}") R[router_med]=$(median "${rt[@]}") R[bare_med]=$(median "${ba[@]}")
+    echo "  router/bare ${R[router_ratio]}"
+  else
+    router_rows="| — | not measured: this moonwire has no $( ((MW_HAS_SERVER)) && echo "http.server.new (router)" || echo "net.http.listen") | — | — |"$'\n'
+    echo "  skipped: no router or no server in this moonwire"
+  fi
+fi
+
+# --- 12. memory of idle keep-alive HTTP connections ---------------------------------------------
+if want http_memory; then
+  echo "== HTTP memory: $MEM_CONNS keep-alive connections idle after one GET each"
+  hm_rows=""
+  for s in beast node moonwire; do
+    [[ " ${SRV_SERVERS[*]} " == *" $s "* ]] || continue
+    case $s in
+      beast) start_server "hm-beast" "$TB/bench_beast_http_server" 0 "$HTTP_SIZE" ;;
+      node) start_server "hm-node" node tools/bench/node_http_server.js 0 "$HTTP_SIZE" ;;
+      moonwire) start_server "hm-mw" "$MW" tools/bench/http_server.lua 0 "$HTTP_SIZE" ;;
+    esac
+    spid=$SERVER_PID
+    sleep 0.3
+    rss0=$(status_kb "$spid" VmRSS)
+    "$TB/bench_loadgen" hold --port "$SERVER_PORT" --conns "$MEM_CONNS" --http 1 --hold 120 \
+      >"$WORK/hm-$s.out" 2>"$WORK/hm-$s.err" &
+    lpid=$!
+    PIDS+=("$lpid")
+    wait_for_line "$WORK/hm-$s.out" '^REQUESTED' 90 "$lpid" ||
+      { cat "$WORK/hm-$s.err" >&2; die "$MEM_CONNS keep-alive GETs to $s failed"; }
+    sleep 0.5
+    rss1=$(status_kb "$spid" VmRSS)
+    hwm1=$(status_kb "$spid" VmHWM)
+    stop_pid "$lpid"
+    stop_pid "$spid"
+    R[hm_idle_$s]=$(((rss1 - rss0) * 1024 / MEM_CONNS))
+    R[hm_peak_$s]=$(((hwm1 - rss0) * 1024 / MEM_CONNS))
+    printf "  %-9s RSS %6d KiB -> %7d KiB idle (%5d B/conn; peak %d B/conn)\n" "$s" "$rss0" "$rss1" "${R[hm_idle_$s]}" "${R[hm_peak_$s]}"
+    hm_rows+="| $s | $(fmt_int "$rss0") | $(fmt_int "$rss1") | $(fmt_int "${R[hm_idle_$s]}") | $(fmt_int "${R[hm_peak_$s]}") |"$'\n'
+  done
+  R[hm_ratio]=$(ratio "${R[hm_idle_moonwire]:-0}" "${R[hm_idle_beast]:-0}")
+  ((MW_HAS_SERVER)) || R[hm_ratio]=n/a
+fi
+if [[ -n ${NGX_PID:-} ]]; then stop_pid "$NGX_PID"; fi
+
 # --- docs/benchmarks.md ------------------------------------------------------------------------
 if [[ $ONLY != "$ALL_BENCHES" || $QUICK = 1 ]]; then
   echo "== partial or quick run: $DOC left unchanged"
@@ -575,9 +774,15 @@ run parts of it, and where moonwire's time goes (profiles): \`tools/bench/README
 | WebSocket broadcast, $(fmt_int "$BC_CONNS") clients | $(fmt_int "${R[bc_rate_moonwire]}") deliveries/s | $(fmt_int "${R[bc_rate_beast]}") deliveries/s (C++20 Beast) | ${R[bc_ratio]} | ≥ 0.80 | $bc_v |
 | idle WebSocket memory vs Beast | $(fmt_int "${R[wsm_worst]}") B/conn | $(fmt_int "$(max_of "${R[wsm_idle_beast]}" "${R[wsm_used_beast]}")") B/conn (C++20 Beast) | ${R[wsm_worst_ratio]} | ≤ 1.5 | ${R[wsm_v_ratio]} |
 | idle WebSocket memory | $(fmt_int "${R[wsm_worst]}") B/conn | — | — | < 16,384 B | ${R[wsm_v_abs]} |
-| HTTP keep-alive GET vs wrk | $(fmt_int "${R[http_med_moonwire]}") req/s | $(fmt_int "${R[http_med_wrk]}") req/s (\`wrk -c $HTTP_CONNS -t 1\`) | ${R[http_ratio_wrk]} | report (wrk is the ceiling) | — |
+| HTTP keep-alive GET vs wrk | $(fmt_int "${R[http_med_moonwire]}") req/s | $(fmt_int "${R[http_med_wrk]}") req/s (\`wrk -c $HTTP_CONNS -t 1\`) | ${R[http_ratio_wrk]} | ≥ 0.85 | $(verdict "${R[http_ratio_wrk]}" 0.85) |
 | HTTP keep-alive GET vs Node | $(fmt_int "${R[http_med_moonwire]}") req/s | $(fmt_int "${R[http_med_node]}") req/s (Node \`fetch\`) | ${R[http_ratio_node]} | report | — |
 | $DL_MIB MiB download, \`save_to_file\` | $(fmt_int "${R[dl_hwm]}") KiB peak RSS | — | — | < 32,768 KiB | ${R[dl_v]} |
+| HTTP server vs nginx + Lua | $(fmt_int "${R[srv_med_moonwire]}") req/s | $(fmt_int "${R[srv_med_nginx_lua]}") req/s (lua-nginx-module) | ${R[srv_ratio_lua]} | ≥ 1 | $(verdict "${R[srv_ratio_lua]}" 1) |
+| HTTP server vs Node | $(fmt_int "${R[srv_med_moonwire]}") req/s | $(fmt_int "${R[srv_med_node]}") req/s (Node \`http\`) | ${R[srv_ratio_node]} | ≥ 2 | $(verdict "${R[srv_ratio_node]}" 2) |
+| HTTP server vs Beast | $(fmt_int "${R[srv_med_moonwire]}") req/s | $(fmt_int "${R[srv_med_beast]}") req/s (C++20 Beast) | ${R[srv_ratio_beast]} | report (the ceiling) | — |
+| HTTP server vs nginx static file | $(fmt_int "${R[srv_med_moonwire]}") req/s | $(fmt_int "${R[srv_med_nginx]}") req/s (nginx) | ${R[srv_ratio_file]} | report | — |
+| HTTP router, 20 routes + \`:id\` | $(fmt_int "${R[router_med]}") req/s | $(fmt_int "${R[bare_med]}") req/s (bare handler) | ${R[router_ratio]} | report | — |
+| idle keep-alive HTTP memory | $(fmt_int "${R[hm_idle_moonwire]:-0}") B/conn | $(fmt_int "${R[hm_idle_beast]:-0}") B/conn (C++20 Beast) | ${R[hm_ratio]} | report (lower is better) | — |
 
 ## 1. Task switch rate
 
@@ -759,5 +964,59 @@ moonwire/Node \`fetch\` **${R[http_ratio_node]}** (the issue asks to report both
 \`/proc/self/status\` before and after: **$(fmt_int "${R[dl_hwm]}") KiB** peak ($(fmt_int "${R[dl_hwm0]}") KiB before the request)
 — target < 32 MiB: ${R[dl_v]}. The transfer took ${R[dl_secs]} s (${R[dl_rate]} MiB/s, to a file on
 \`$(df --output=fstype "$WORK" 2>/dev/null | tail -1)\`).
+
+## 10. HTTP server: keep-alive requests
+
+\`wrk -c $HTTP_CONNS -t 1 -d ${HTTP_SECS}s\` (keep-alive, $HTTP_CONNS connections, one thread) against
+each server in turn, $HTTP_ROUNDS rounds; every server is single-threaded (one process, one
+worker) and answers \`GET\` with 200 and a $HTTP_SIZE-byte \`text/plain\` body with Content-Length:
+
+- moonwire: \`tools/bench/http_server.lua\` — \`net.http.listen\`, a Lua handler returning the body
+  string (each request runs in its own task);
+- Beast: \`tools/bench/beast_http_server.cpp\` (\`bench_beast_http_server\`) — C++20 coroutine per
+  connection, \`http::async_read\` of a \`request<string_body>\` → \`async_write\` of the response: the ceiling;
+- nginx: one nginx (throwaway \`nginx.conf\` in the run's temp directory, one worker,
+  \`access_log off\`, \`keepalive_requests 1000000\`) serving a $HTTP_SIZE-byte file, and, in the same nginx,
+  libnginx-mod-http-lua (OpenResty's model) running the same handler in Lua
+  (\`content_by_lua_block { ngx.header["Content-Length"] = #BODY; ngx.print(BODY) }\`);
+- Node $NODE_V: \`tools/bench/node_http_server.js\` — \`http.createServer\`, \`res.end(body)\`.
+
+wrk and the server share the $NPROC cores, so the requests/s are the pair's; "µs" is the
+server's CPU time (user+system; for nginx its worker's) per request over the run.
+
+| round |$(for s in "${SRV_SERVERS[@]}"; do printf " %s |" "$(srv_label "$s")"; done)
+| --- |$(for s in "${SRV_SERVERS[@]}"; do printf " --- |"; done)
+${srv_rows}| median |$(for s in "${SRV_SERVERS[@]}"; do printf " **%s** |" "$(fmt_int "${R[srv_med_$s]}")"; done)
+
+Medians over rounds of moonwire/server within a round: moonwire/nginx+Lua **${R[srv_ratio_lua]}**
+(target ≥ 1: $(verdict "${R[srv_ratio_lua]}" 1)), moonwire/Node **${R[srv_ratio_node]}** (target ≥ 2:
+$(verdict "${R[srv_ratio_node]}" 2)), moonwire/Beast **${R[srv_ratio_beast]}** (report), moonwire/nginx
+static file **${R[srv_ratio_file]}** (report).
+
+## 11. HTTP router overhead
+
+The same wrk load on \`GET /users/42\`: \`tools/bench/http_router_server.lua\`
+(\`http.server.new()\`, 20 GET routes, 19 with a parameter \`/static/routeN/:name\` registered
+before the measured \`/users/:id\`, whose handler reads \`ctx.params.id\`, sets a header and returns
+the body) against the bare handler of section 10 (\`tools/bench/http_server.lua\`, which answers
+every path), alternating, $HTTP_ROUNDS rounds. Ratio = router/bare requests/s (1.0 = no overhead).
+
+| round | bare handler | router | router/bare |
+| --- | --- | --- | --- |
+${router_rows}
+Median router/bare: **${R[router_ratio]}** (report).
+
+## 12. Memory of idle keep-alive HTTP connections
+
+Each server of section 10 is started alone, its VmRSS read; \`bench_loadgen hold --http 1\` opens
+$(fmt_int "$MEM_CONNS") connections, each sends one \`GET /\` and reads the response, and keeps the
+connection open; 0.5 s after the last response VmRSS is read again: **idle** = (RSS after −
+RSS before) / connections (a keep-alive connection between requests: moonwire's waits for the
+next request head). Peak = VmHWM, the same way.
+
+| server | RSS before (KiB) | RSS idle (KiB) | idle (B/conn) | peak (B/conn) |
+| --- | --- | --- | --- | --- |
+${hm_rows}
+moonwire/Beast: **${R[hm_ratio]}** idle (report; lower is better).
 EOF
 echo "== wrote $DOC"

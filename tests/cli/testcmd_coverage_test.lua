@@ -34,6 +34,9 @@ function M.in_coroutine()
   return "from a coroutine"
 end
 
+function M.in_timer()
+  return "from a timer callback, a task the runtime made"
+end
 return M
 ]]
 
@@ -44,6 +47,9 @@ it("uses", function()
   test.eq(lib.used(1), "positive")
   test.eq(task.spawn(lib.in_task):join(), "from a task")
   test.eq(coroutine.wrap(lib.in_coroutine)(), "from a coroutine")
+  local ch = task.channel(1)
+  setTimeout(function() ch:send(lib.in_timer()) end, 1)
+  test.matches(ch:recv(10), "from a timer")
   test.eq(json.decode("[1]")[1], 1)  -- embedded and C code: not in the report
 end)
 ]]
@@ -88,6 +94,7 @@ test("--coverage writes lcov.info with every code line of the tested module, and
   test.eq(lib[13], 0)
   test.eq(lib[17], 2, "run inside a task")
   test.eq(lib[21], 2, "run inside a coroutine")
+  test.eq(lib[25], 2, "run inside a timer's callback")
   test.eq(lib[1], 1, "the module's top level (run once, by the first file's require)")
   test.eq(lib[2], nil, "a blank line is no code")
   test.eq(lib[8], nil, "the if's 'end' holds no code")
@@ -115,7 +122,7 @@ test("--coverage with --jobs merges the workers' counts", function()
   end
   test.eq(shape(parallel), shape(serial))
   local lib = dir .. "/lib.lua"
-  for _, l in ipairs({ 4, 5, 17, 21 }) do test.eq(parallel[lib][l], serial[lib][l], "line " .. l) end
+  for _, l in ipairs({ 4, 5, 17, 21, 25 }) do test.eq(parallel[lib][l], serial[lib][l], "line " .. l) end
   test.eq(parallel[lib][1], 2)
 end)
 

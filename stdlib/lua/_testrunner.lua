@@ -339,6 +339,7 @@ end
 
 local function run_tests(file, c)
   local tests = selection(c)
+  c._locked = true
   -- Where each group's last test is, so its teardown runs right after it.
   local last_of, state = {}, {}
   for i, t in ipairs(tests) do

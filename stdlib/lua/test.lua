@@ -369,8 +369,16 @@ end
 
 local new
 
+-- Once the runner started a file's tests, what registers more would be silently ignored.
+local function check_open(c, what, level)
+  if rawget(c, "_locked") then
+    error("'" .. what .. "' called while the tests run: register tests and hooks at the top level of the file or in a describe block", level + 1)
+  end
+end
+
 local function register(c, name, fn, opts, skip, only, what)
   what = what or "test"
+  check_open(c, what, 3)
   if type(name) == "number" then name = tostring(name) end
   if type(name) ~= "string" then
     error("bad argument #1 to '" .. what .. "' (string expected, got " .. type(name) .. ")", 3)
@@ -464,6 +472,7 @@ function new()
     if type(fn) ~= "function" then
       error("bad argument #2 to '" .. what .. "' (function expected, got " .. type(fn) .. ")", 3)
     end
+    check_open(c, what, 3)
     local parent = c._group
     local g = new_group(full_name(parent, name), parent)
     if mark then g[mark] = true end
@@ -485,6 +494,7 @@ function new()
   local function hook(list, what)
     return function(fn)
       check_hook(fn, what)
+      check_open(c, what, 2)
       local t = c._group[list]
       t[#t + 1] = fn
     end

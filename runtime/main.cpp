@@ -18,7 +18,7 @@ const char* progname = "moonwire";
 
 constexpr const char* kUsage =
     "usage: moonwire [options] [script [args]]\n"
-    "       moonwire test [paths...]\n"
+    "       moonwire test [test options] [paths...]   (moonwire test --help)\n"
     "Available options are:\n"
     "  -e stat   execute string 'stat'\n"
     "  -i        enter interactive mode after executing 'script'\n"
@@ -136,6 +136,19 @@ void add_step(lua_State* L, int steps, const char* kind, const char* value) {
   lua_rawseti(L, steps, static_cast<lua_Integer>(lua_rawlen(L, steps) + 1));
 }
 
+// The test runner's own parts (stdlib/lua/_test_*.lua): `require` does not find embedded
+// modules whose names start with '_', so the runner loads them through this function, which
+// the test step leaves in the registry as "moonwire.test_part".
+int load_test_part(lua_State* L) {
+  std::string name = std::string("_test_") + luaL_checkstring(L, 1);
+  const mw::EmbeddedModule* m = mw::find_embedded(name.c_str());
+  if (!m) return luaL_error(L, "no embedded module '%s'", name.c_str());
+  std::string chunkname = "@[moonwire]/" + name + ".lua";
+  if (luaL_loadbuffer(L, m->source, m->size, chunkname.c_str()) != LUA_OK) return lua_error(L);
+  lua_call(L, 0, 1);
+  return 1;
+}
+
 // A chunk that does not load (syntax error, missing file): one line, exit code 1.
 int load_failed(lua_State* L) {
   std::fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
@@ -180,6 +193,8 @@ int run_step(lua_State* L, int i) {
     } else if (kind == "test") {
       const mw::EmbeddedModule* m = mw::find_embedded("_testrunner");
       if (!m || luaL_loadbuffer(L, m->source, m->size, "@[moonwire]/_testrunner.lua") != LUA_OK) return load_failed(L);
+      lua_pushcfunction(L, load_test_part);
+      lua_setfield(L, LUA_REGISTRYINDEX, "moonwire.test_part");
       nargs = nscript_args;
       for (int k = 0; k < nargs; ++k) lua_pushvalue(L, 2 + k);
       nresults = 1;

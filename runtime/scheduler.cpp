@@ -40,6 +40,14 @@ Task* Scheduler::create(lua_State* L, int nargs) {
   lua_pushvalue(L, -1);
   t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
   live_.emplace(T, t);
+  // `moonwire test --coverage` sets a line hook on every task's thread (debug.sethook is per
+  // thread and a new thread does not inherit the Lua-level hook): it is told of each new one.
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kTaskCreatedHook) == LUA_TFUNCTION) {
+    lua_getiuservalue(L, -2, 1);  // the thread
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+  }
   return t;
 }
 

@@ -38,6 +38,8 @@ struct Task {
 };
 
 inline constexpr const char* kTaskType = "moonwire.task";
+// Registry field: a function called with the thread of every task created (nil: none).
+inline constexpr const char* kTaskCreatedHook = "moonwire.task_created";
 
 class Scheduler {
  public:

@@ -12,6 +12,8 @@ PACKAGES=(
   lua-cjson lua-lpeg
   # test peers and tools
   openssl python3 python3-websockets nginx tinyproxy microsocks curl
+  # consumers of `moonwire test` reports: xmllint (JUnit XSD), genhtml (lcov); prove comes with perl
+  libxml2-utils lcov perl
   nodejs
   # headless browser for the dashboard test (driven by puppeteer-core from npm)
   chromium

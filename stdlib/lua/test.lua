@@ -295,34 +295,130 @@ function A.matches(s, pattern, msg)
   error(prefix(msg) .. repr(s) .. " does not match pattern " .. repr(pattern), 2)
 end
 
+-- Spies and stubs ----------------------------------------------------------------------------
+
+local SPY_MT = { __name = "test.spy" }
+SPY_MT.__index = SPY_MT
+SPY_MT.__call = function(self, ...) return self.fn(...) end
+
+-- True when the spy was called at least once with exactly these arguments (deep equality).
+function SPY_MT:called_with(...)
+  local want = table.pack(...)
+  for _, call in ipairs(self.calls) do
+    if call.n == want.n then
+      local same = true
+      for i = 1, want.n do
+        if diff(call[i], want[i], "", {}) ~= nil then
+          same = false
+          break
+        end
+      end
+      if same then return true end
+    end
+  end
+  return false
+end
+
+function SPY_MT:reset()
+  self.calls, self.results, self.call_count = {}, {}, 0
+end
+
+local function is_callable(v)
+  if type(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__call") ~= nil
+end
+
+-- spy([fn]): a callable that records its calls (`calls[i]` = the arguments as table.pack
+-- makes them, `results[i]` likewise) and returns what fn returns. `spy.fn` is a plain function
+-- doing the same, for APIs that insist on a function (task.spawn, pcall is fine either way).
+local function spy(fn, level)
+  if fn ~= nil and not is_callable(fn) then
+    error("bad argument #1 to 'spy' (function expected, got " .. type(fn) .. ")", (level or 1) + 1)
+  end
+  local s = setmetatable({ calls = {}, results = {}, call_count = 0 }, SPY_MT)
+  s.fn = function(...)
+    local n = s.call_count + 1
+    s.call_count = n
+    s.calls[n] = table.pack(...)
+    if fn == nil then
+      s.results[n] = { n = 0 }
+      return
+    end
+    local r = table.pack(fn(...))
+    s.results[n] = r
+    return table.unpack(r, 1, r.n)
+  end
+  return s
+end
+A.spy = function(fn) return spy(fn, 2) end
+
 -- Collectors ---------------------------------------------------------------------------------
+
+-- Groups (describe blocks). The root group is the file itself: its setup/teardown run once for
+-- the file, its before_each/after_each around every test.
+local function new_group(name, parent)
+  return { name = name, parent = parent, setup = {}, teardown = {}, before = {}, after = {},
+           only = parent and parent.only or nil, skip = parent and parent.skip or nil }
+end
+
+local function full_name(group, name)
+  if group and group.name then return group.name .. " " .. name end
+  return name
+end
 
 local new
 
-local function register(c, name, fn, opts, skip)
+-- Once the runner started a file's tests, what registers more would be silently ignored.
+local function check_open(c, what, level)
+  if rawget(c, "_locked") then
+    error("'" .. what .. "' called while the tests run: register tests and hooks at the top level of the file or in a describe block", level + 1)
+  end
+end
+
+local function register(c, name, fn, opts, skip, only, what)
+  what = what or "test"
+  check_open(c, what, 3)
   if type(name) == "number" then name = tostring(name) end
   if type(name) ~= "string" then
-    error("bad argument #1 to 'test' (string expected, got " .. type(name) .. ")", 3)
+    error("bad argument #1 to '" .. what .. "' (string expected, got " .. type(name) .. ")", 3)
   end
   if type(fn) == "table" and type(opts) == "function" then fn, opts = opts, fn end  -- test(name, opts, fn)
   if fn ~= nil and type(fn) ~= "function" then
-    error("bad argument #2 to 'test' (function expected, got " .. type(fn) .. ")", 3)
+    error("bad argument #2 to '" .. what .. "' (function expected, got " .. type(fn) .. ")", 3)
   end
-  if fn == nil and not skip then error("bad argument #2 to 'test' (function expected, got no value)", 3) end
+  if fn == nil and not skip then error("bad argument #2 to '" .. what .. "' (function expected, got no value)", 3) end
   if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #3 to 'test' (table expected, got " .. type(opts) .. ")", 3)
+    error("bad argument #3 to '" .. what .. "' (table expected, got " .. type(opts) .. ")", 3)
+  end
+  if opts then
+    for k in next, opts do
+      if k ~= "timeout" and k ~= "skip" then
+        error("bad option '" .. tostring(k) .. "' to '" .. what .. "' (known: timeout, skip)", 3)
+      end
+    end
   end
   local timeout = opts and opts.timeout
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout <= 0) then
-    error("bad option 'timeout' to 'test' (positive number of seconds expected)", 3)
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout > 0) or timeout == huge) then
+    error("bad option 'timeout' to '" .. what .. "' (positive number of seconds expected)", 3)
   end
-  local tests = rawget(c, "_tests")
-  tests[#tests + 1] = {
-    name = name,
+  local group = rawget(c, "_group")
+  local t = {
+    name = full_name(group, name),
     fn = fn,
-    skip = skip or (opts and opts.skip) and true or false,
+    skip = skip or (opts and opts.skip) or group.skip or false,
     timeout = timeout,
   }
+  if t.skip then t.skip = true end
+  if skip == "pending" then t.reason = "pending" end
+  if only or group.only then
+    t.only = true
+    c._only = c._only + 1
+  end
+  local tests = rawget(c, "_tests")
+  tests[#tests + 1] = t
+  c._group_of[t] = group
+  return t
 end
 
 -- The error value test.skip_now raises.
@@ -335,30 +431,114 @@ local COLLECTOR_MT = {
   end,
 }
 
--- new(): a fresh collector. Its registered tests are in `_tests` ({name, fn, skip, timeout}),
--- its hooks in `_before` and `_after`.
+local function check_hook(fn, what)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to '" .. what .. "' (function expected, got " .. type(fn) .. ")", 3)
+  end
+end
+
+-- A callable table: `it(name, fn)`, `it.only(name, fn)`, `it.skip(name, fn)`.
+local function registrar(c, what)
+  return setmetatable({
+    only = function(name, fn, opts) register(c, name, fn, opts, false, true, what .. ".only") end,
+    skip = function(name, fn, opts) register(c, name, fn, opts, true, false, what .. ".skip") end,
+  }, { __name = "test." .. what, __call = function(_, name, fn, opts) register(c, name, fn, opts, false, false, what) end })
+end
+
+-- new(): a fresh collector. Its registered tests are in `_tests` ({name, fn, skip, timeout,
+-- reason, only}); `_group_of[test]` is the test's group ({name, parent, setup, teardown,
+-- before, after}); `_only` counts tests marked only.
 function new()
-  local c = { _tests = {}, _before = {}, _after = {} }
+  local root = new_group(nil, nil)
+  local c = { _tests = {}, _root = root, _group = root, _group_of = setmetatable({}, { __mode = "k" }),
+              _only = 0, _before = root.before, _after = root.after, _stubs = {} }
   for k, f in next, A do c[k] = f end
   c.new = new
   function c.skip(name, fn, opts)
-    register(c, name, fn, opts, true)
+    register(c, name, fn, opts, true, false, "skip")
   end
+  function c.only(name, fn, opts)
+    register(c, name, fn, opts, false, true, "only")
+  end
+  c.it = registrar(c, "it")
+  function c.pending(name, fn)
+    register(c, name, fn, nil, "pending", false, "pending")
+  end
+  local function describe(name, fn, mark, what)
+    if type(name) == "number" then name = tostring(name) end
+    if type(name) ~= "string" then
+      error("bad argument #1 to '" .. what .. "' (string expected, got " .. type(name) .. ")", 3)
+    end
+    if type(fn) ~= "function" then
+      error("bad argument #2 to '" .. what .. "' (function expected, got " .. type(fn) .. ")", 3)
+    end
+    check_open(c, what, 3)
+    local parent = c._group
+    local g = new_group(full_name(parent, name), parent)
+    if mark then g[mark] = true end
+    c._group = g
+    local ok, err = pcall(fn)
+    c._group = parent
+    if not ok then error(err, 0) end
+  end
+  c.describe = setmetatable({
+    only = function(name, fn) describe(name, fn, "only", "describe.only") end,
+    skip = function(name, fn) describe(name, fn, "skip", "describe.skip") end,
+  }, { __name = "test.describe", __call = function(_, name, fn) describe(name, fn, nil, "describe") end })
   -- Skips the running test from inside it (a capability of this machine is missing, such as
   -- IPv6): the runner reports it as `skip <name> (<reason>)`.
   function c.skip_now(reason)
     error(setmetatable({ reason = reason and tostring(reason) or nil }, SKIP_MT), 0)
   end
   c.SKIP_MT = SKIP_MT
-  function c.before_each(fn)
-    if type(fn) ~= "function" then error("bad argument #1 to 'before_each' (function expected)", 2) end
-    local t = c._before
-    t[#t + 1] = fn
+  local function hook(list, what)
+    return function(fn)
+      check_hook(fn, what)
+      check_open(c, what, 2)
+      local t = c._group[list]
+      t[#t + 1] = fn
+    end
   end
-  function c.after_each(fn)
-    if type(fn) ~= "function" then error("bad argument #1 to 'after_each' (function expected)", 2) end
-    local t = c._after
-    t[#t + 1] = fn
+  c.before_each = hook("before", "before_each")
+  c.after_each = hook("after", "after_each")
+  c.setup = hook("setup", "setup")
+  c.teardown = hook("teardown", "teardown")
+  -- stub(tbl, key[, fn]): tbl[key] becomes a spy of fn (default: returns nothing) until the
+  -- running test ends (or the file, for a stub made at its top level), then the old value is
+  -- put back. Returns the spy; spy:restore() puts the old value back earlier.
+  function c.stub(tbl, key, fn)
+    local tt = type(tbl)
+    if tt ~= "table" then
+      error("bad argument #1 to 'stub' (table expected, got " .. tt .. ")", 2)
+    end
+    if key == nil or key ~= key then
+      error("bad argument #2 to 'stub' (a table key expected, got " .. repr(key) .. ")", 2)
+    end
+    if fn ~= nil and not is_callable(fn) then
+      error("bad argument #3 to 'stub' (function expected, got " .. type(fn) .. ")", 2)
+    end
+    local s = spy(fn, 2)
+    local old = rawget(tbl, key)
+    local restored = false
+    function s.restore()
+      if restored then return end
+      restored = true
+      rawset(tbl, key, old)
+    end
+    rawset(tbl, key, s.fn)
+    local stubs = c._stubs
+    stubs[#stubs + 1] = s
+    return s
+  end
+  -- Called by the runner after each test (and after a file's tests): undoes the stubs made
+  -- since there were `keep` of them (default 0), the latest first, so two stubs of one key
+  -- restore the original.
+  function c._restore_stubs(keep)
+    local stubs = c._stubs
+    for i = #stubs, (keep or 0) + 1, -1 do
+      stubs[i].restore()
+      stubs[i] = nil
+    end
   end
   return setmetatable(c, COLLECTOR_MT)
 end

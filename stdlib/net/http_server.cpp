@@ -480,8 +480,8 @@ int req_upgrade(lua_State* L) {
     h.tls = c->take_tls();
   else
     h.plain.emplace(c->take_socket());
-  if (h.tls) return ws::upgrade(L, std::move(*h.tls), h.tls_context, h.request, std::move(h.options));
-  return ws::upgrade(L, std::move(*h.plain), h.request, std::move(h.options));
+  if (h.tls) return ws::upgrade(L, std::move(*h.tls), h.tls_context, h.request, h.options);
+  return ws::upgrade(L, std::move(*h.plain), h.request, h.options);
 }
 
 int req_tostring(lua_State* L) {

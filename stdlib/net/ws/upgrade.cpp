@@ -195,7 +195,7 @@ void async_upgrade(std::shared_ptr<Conn> c, std::shared_ptr<const Request> req, 
 namespace {
 
 template <class MakeConn>
-int upgrade_task(lua_State* L, const Request& req, std::shared_ptr<const UpgradeOptions> o, MakeConn make) {
+int upgrade_task(lua_State* L, const Request& req, const std::shared_ptr<const UpgradeOptions>& o, const MakeConn& make) {
   return suspend(L, "upgrade", o->handshake_timeout_ms, [&](const OpPtr& op) {
     auto c = make();
     op->on_abandon([c] { c->abort(); });
@@ -222,15 +222,15 @@ int upgrade_task(lua_State* L, const Request& req, std::shared_ptr<const Upgrade
 
 }  // namespace
 
-int upgrade(lua_State* L, Socket&& s, const Request& req, std::shared_ptr<const UpgradeOptions> o) {
+int upgrade(lua_State* L, Socket&& s, const Request& req, const std::shared_ptr<const UpgradeOptions>& o) {
   Engine& e = Engine::of(L);
   return upgrade_task(L, req, o, [&] { return adopt(e, std::move(s), o->settings); });
 }
 
-int upgrade(lua_State* L, TlsSocket&& s, std::shared_ptr<ssl::context> ctx, const Request& req,
-            std::shared_ptr<const UpgradeOptions> o) {
+int upgrade(lua_State* L, TlsSocket&& s, const std::shared_ptr<ssl::context>& ctx, const Request& req,
+            const std::shared_ptr<const UpgradeOptions>& o) {
   Engine& e = Engine::of(L);
-  return upgrade_task(L, req, o, [&] { return adopt(e, std::move(s), std::move(ctx), o->settings); });
+  return upgrade_task(L, req, o, [&] { return adopt(e, std::move(s), ctx, o->settings); });
 }
 
 void register_upgrade_classes(lua_State* L) {

@@ -56,10 +56,13 @@ std::shared_ptr<UpgradeOptions> read_upgrade_options(lua_State* L, int idx, cons
 // --- Lua entry points: from a Lua C function running in a task, as its `return`. ---
 // Suspends the task until the handshake is done: resumes with the connection userdata (joined
 // to o->group if set), or raises EHANDSHAKE (field `status`: 426, 403, 503; the answer was
-// sent) or the network error. `req` is copied; `s` is taken over at once.
-int upgrade(lua_State* L, Socket&& s, const Request& req, std::shared_ptr<const UpgradeOptions> o);
-int upgrade(lua_State* L, TlsSocket&& s, std::shared_ptr<ssl::context> ctx, const Request& req,
-            std::shared_ptr<const UpgradeOptions> o);
+// sent) or the network error. `req` is copied; `s` is taken over at once. The shared pointers
+// are taken by reference and copied into the operation: the suspension longjmps past this
+// frame, so a by-value parameter here would never be released. The caller keeps them in
+// something that outlives the call (a userdata), not in its own frame.
+int upgrade(lua_State* L, Socket&& s, const Request& req, const std::shared_ptr<const UpgradeOptions>& o);
+int upgrade(lua_State* L, TlsSocket&& s, const std::shared_ptr<ssl::context>& ctx, const Request& req,
+            const std::shared_ptr<const UpgradeOptions>& o);
 
 // --- The C++ step underneath (used by net.ws.listen's server, which bounds it itself). ---
 // A server-side connection around an accepted stream (handshake not done yet).

@@ -6,7 +6,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <deque>
 
 #include "runtime/engine.hpp"
@@ -14,6 +13,7 @@
 #include "runtime/pool.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
+#include "stdlib/net/listener.hpp"
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/proxy.hpp"
 #include "stdlib/net/tcp.hpp"
@@ -42,13 +42,14 @@ struct ReadReq {
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   Conn(asio::io_context& io, tcp::socket s) : Conn(adopt_socket(io, s)) {}
-  explicit Conn(Socket s) : sock_(std::move(s)) {
-    error_code ec;
-    sock_.non_blocking(true, ec);
-    auto peer = sock_.remote_endpoint(ec);
-    if (!ec) peer_ = endpoint_string(peer);
-    auto local = sock_.local_endpoint(ec);
-    if (!ec) local_ = endpoint_string(local);
+  explicit Conn(Socket s) : sock_(std::move(s)) { note_addresses(); }
+  // From a listener: a plain socket, or a TLS stream whose handshake is done.
+  explicit Conn(Accepted&& a) : sock_(a.plain ? std::move(*a.plain) : Socket(a.socket().get_executor())) {
+    if (a.tls) {
+      tls_ctx_ = std::move(a.tls_context);
+      tls_ = std::make_unique<TlsStream>(std::move(*a.tls));
+    }
+    note_addresses();
   }
 
   Socket& lowest() { return tls_ ? tls_->next_layer() : sock_; }
@@ -211,6 +212,15 @@ class Conn : public std::enable_shared_from_this<Conn> {
   TlsStream& tls() { return *tls_; }
 
  private:
+  void note_addresses() {
+    error_code ec;
+    sock_.non_blocking(true, ec);  // plain sockets only: read_now/write_now
+    auto peer = lowest().remote_endpoint(ec);
+    if (!ec) peer_ = endpoint_string(peer);
+    auto local = lowest().local_endpoint(ec);
+    if (!ec) local_ = endpoint_string(local);
+  }
+
   struct WriteReq {
     OpPtr op;  // null once its writer gave up (the data is still sent, in order)
     std::string data;
@@ -626,59 +636,45 @@ static int tcp_connect(lua_State* L) {
 
 class Server : public std::enable_shared_from_this<Server> {
  public:
-  Server(Engine& e, std::shared_ptr<ssl::context> ctx) : engine_(e), acc_(e.io()), tls_(std::move(ctx)) {}
+  explicit Server(std::shared_ptr<Listener> l) : listener_(std::move(l)) {}
   ~Server() { close(); }
 
-  bool open(const tcp::endpoint& ep, int backlog, bool reuseport, bool v6only, std::string& error) {
-    error_code ec;
-    acc_.open(ep.protocol(), ec);
-    if (!ec) acc_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && reuseport) {
-      int one = 1;
-      if (::setsockopt(acc_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-        ec.assign(errno, boost::system::system_category());
-    }
-    if (!ec && ep.address().is_v6()) acc_.set_option(asio::ip::v6_only(v6only), ec);
-    if (!ec) acc_.bind(ep, ec);
-    if (!ec) acc_.listen(backlog, ec);
-    if (ec) {
-      error = "listen on " + endpoint_string(ep) + ": " + error_text(ec);
-      code_ = error_code_name(ec);
-      return false;
-    }
-    local_ = acc_.local_endpoint(ec);
-    auto w = weak_from_this();
-    hook_ = engine_.add_shutdown_hook([w] {
-      if (auto s = w.lock()) s->close();
+  // The listener's handlers hold `this`: it never calls them once closed, and ~Server closes it.
+  void start() {
+    listener_->on_demand([this](size_t handshaking) {
+      // Plain: accept only for a waiting task (the rest wait in the kernel's queue). TLS:
+      // also handshake ahead in the background, up to a bound.
+      return waiter_busy() || (listener_->config().tls && ready_.size() + handshaking < 64);
     });
-    return true;
+    listener_->on_accept([this](Accepted&& a) { offer(std::make_shared<Conn>(std::move(a))); });
+    listener_->on_error([this](const error_code& ec) {
+      if (waiter_busy()) std::exchange(waiter_, nullptr)->fail(ec, "accept");
+    });
+    listener_->on_shutdown([this] { close(); });
+    listener_->pump();
   }
 
-  const std::string& error_code_str() const { return code_; }
-  const tcp::endpoint& local() const { return local_; }
+  const tcp::endpoint& local() const { return listener_->local(); }
   bool closed() const { return closed_; }
   bool waiter_busy() const { return waiter_ && waiter_->active(); }
-  int64_t handshake_timeout_ms = 10000;
 
   std::shared_ptr<Conn> take_ready() {
     if (ready_.empty()) return nullptr;
     auto c = std::move(ready_.front());
     ready_.pop_front();
+    listener_->pump();
     return c;
   }
 
   void wait(const OpPtr& op) {
     waiter_ = op;
-    pump();
+    listener_->pump();
   }
 
   void close() {
     if (closed_) return;
     closed_ = true;
-    error_code ec;
-    acc_.close(ec);
-    if (hook_) engine_.remove_shutdown_hook(hook_);
-    hook_ = 0;
+    listener_->close();
     auto ready = std::move(ready_);
     ready_.clear();
     for (auto& c : ready) c->close();
@@ -686,55 +682,6 @@ class Server : public std::enable_shared_from_this<Server> {
   }
 
  private:
-  // Keeps one accept in flight while someone waits (TLS servers: also while handshakes may
-  // complete in the background, up to a bound).
-  void pump() {
-    if (closed_ || accepting_) return;
-    bool want = waiter_busy() || (tls_ && ready_.size() + handshaking_ < 64);
-    if (!want) return;
-    accepting_ = true;
-    auto self = shared_from_this();
-    acc_.async_accept(engine_.io().get_executor(), [self](const error_code& ec, Socket sock) {
-      self->accepting_ = false;
-      if (self->closed_) return;
-      if (ec) {
-        if (self->waiter_busy()) std::exchange(self->waiter_, nullptr)->fail(ec, "accept");
-        return;
-      }
-      error_code ignored;
-      sock.set_option(tcp::no_delay(true), ignored);
-      auto c = std::make_shared<Conn>(std::move(sock));
-      if (self->tls_)
-        self->start_handshake(c);
-      else
-        self->offer(c);
-      self->pump();
-    });
-  }
-
-  void start_handshake(std::shared_ptr<Conn> c) {
-    c->make_tls(tls_);
-    ++handshaking_;
-    auto timer = std::make_shared<asio::steady_timer>(engine_.io());
-    if (handshake_timeout_ms != kForever) {
-      timer->expires_after(std::chrono::milliseconds(handshake_timeout_ms));
-      timer->async_wait([c](const error_code& ec) {
-        if (!ec) c->close();  // a client that never finishes its handshake
-      });
-    }
-    auto self = shared_from_this();
-    c->tls().async_handshake(ssl::stream_base::server, [self, c, timer](const error_code& ec) {
-      timer->cancel();
-      --self->handshaking_;
-      if (ec || c->closed() || self->closed_) {
-        c->close();
-      } else {
-        self->offer(c);
-      }
-      self->pump();
-    });
-  }
-
   void offer(std::shared_ptr<Conn> c) {
     if (waiter_busy()) {
       std::exchange(waiter_, nullptr)->resume([c](lua_State* L) { push_conn(L, c); });
@@ -743,17 +690,10 @@ class Server : public std::enable_shared_from_this<Server> {
     }
   }
 
-  Engine& engine_;
-  tcp::acceptor acc_;
-  std::shared_ptr<ssl::context> tls_;
-  tcp::endpoint local_;
-  std::string code_;
+  std::shared_ptr<Listener> listener_;
   std::deque<std::shared_ptr<Conn>> ready_;
   OpPtr waiter_;
-  bool accepting_ = false;
   bool closed_ = false;
-  size_t handshaking_ = 0;
-  uint64_t hook_ = 0;
 };
 
 struct ServerBox {
@@ -813,51 +753,28 @@ static int server_tostring(lua_State* L) {
   return 1;
 }
 
-struct ListenOptions {
-  int backlog;
-  bool reuseport;
-  bool v6only;
-  int64_t handshake_timeout_ms;
-};
-
 // net.tcp.listen([host,] port[, {backlog, reuseport, ipv6_only, tls, handshake_timeout}])
 static int tcp_listen(lua_State* L) {
   normalize_listen_args(L, "net.tcp.listen");
-  std::string_view host = to_sv(L, 1);
-  if (host == "localhost") host = "127.0.0.1";
-  uint16_t port = static_cast<uint16_t>(lua_tointeger(L, 2));
-  static const char* const known[] = {"backlog", "reuseport", "ipv6_only", "tls", "handshake_timeout", nullptr};
+  static const char* const known[] = {MW_LISTEN_OPTION_KEYS, "tls", nullptr};
   check_options(L, 3, "net.tcp.listen", known);
-  ListenOptions lo{static_cast<int>(opt_int_field(L, 3, "backlog", asio::socket_base::max_listen_connections, 0, 65535)),
-                   opt_bool_field(L, 3, "reuseport", false), opt_bool_field(L, 3, "ipv6_only", false),
-                   opt_timeout_field(L, 3, "handshake_timeout", 10000)};
+  ListenConfig cfg;
+  read_listen_options(L, 3, cfg);
+  cfg.port = static_cast<uint16_t>(lua_tointeger(L, 2));
   get_field(L, 3, "tls");  // 4
   lua_settop(L, 4);
   tls::validate_options(L, 4);
   return suspend(L, "listen", -1, [&](const OpPtr& op) {
-    std::shared_ptr<ssl::context> ctx;
     tls::Options o;
-    if (wants_tls(L, 4) && !(ctx = tls_context(L, 4, true, &o, op))) return;
-    auto open_at = [op, ctx, lo](const tcp::endpoint& ep) {
-      auto server = std::make_shared<Server>(op->engine(), ctx);
-      server->handshake_timeout_ms = lo.handshake_timeout_ms;
-      std::string error;
-      if (!server->open(ep, lo.backlog, lo.reuseport, lo.v6only, error)) return op->fail(server->error_code_str(), error);
+    if (wants_tls(L, 4) && !(cfg.tls = tls_context(L, 4, true, &o, op))) return;
+    cfg.host = std::string(to_sv(L, 1));
+    Listener::open(op->engine(), std::move(cfg), [op](std::shared_ptr<Listener> l, ListenError err) {
+      if (!op->active()) return;
+      if (!l) return op->fail(err.code, err.message);
+      auto server = std::make_shared<Server>(std::move(l));
+      server->start();
       op->resume([server](lua_State* L) { new_object<ServerBox>(L, kServerType, 0, ServerBox{server}); });
-    };
-    std::string h(host);
-    error_code ec;
-    auto addr = asio::ip::make_address(h, ec);
-    if (!ec) return open_at(tcp::endpoint(addr, port));
-    // A host name: resolve without blocking the loop, then listen on its first address.
-    auto resolver = std::make_shared<tcp::resolver>(op->engine().io());
-    resolver->async_resolve(h, std::to_string(port),
-                            [op, resolver, h, open_at](const error_code& ec, tcp::resolver::results_type results) {
-                              if (!op->active()) return;
-                              if (ec || results.empty())
-                                return op->fail(ec ? error_code_name(ec) : "ENOTFOUND", "cannot resolve '" + h + "'");
-                              open_at(results.begin()->endpoint());
-                            });
+    });
   });
 }
 

@@ -440,6 +440,33 @@ test("bad input gives clear errors", function()
   server:close()
 end)
 
+test("listen options shared with net.tcp: reuseport, ipv6_only, backlog, a host name", function()
+  local a = net.ws.listen("localhost", 0, { reuseport = true, backlog = 16 })
+  test.eq(a.host, "127.0.0.1")
+  local b = net.ws.listen("127.0.0.1", a.port, { reuseport = true })
+  -- both accept: whichever the kernel picks answers
+  for _, s in ipairs({ a, b }) do
+    proc.serve(s, function(c) c:send("hi"); c:close() end)
+  end
+  local ws = net.ws.connect(url(a))
+  test.eq(ws:recv().data, "hi")
+  ws:close()
+  b:close()
+  a:close()
+  local busy = net.ws.listen(0)
+  test.raises(function() net.ws.listen("127.0.0.1", busy.port) end, "EADDRINUSE")
+  busy:close()
+  test.raises(function() net.ws.listen(0, { reuseport = "yes" }) end, "reuseport")
+  test.raises(function() net.ws.listen(0, { ipv6_only = 1 }) end, "ipv6_only")
+  test.raises(function() net.ws.listen(0, { backlog = -1 }) end, "backlog")
+  test.raises(function() net.ws.listen(0, { reuse_port = true }) end, "did you mean 'reuseport'")
+  local ok, v6 = pcall(net.ws.listen, "::1", 0, { ipv6_only = true })
+  if ok then
+    test.matches(v6:local_addr(), "^%[::1%]:%d+$")
+    v6:close()
+  end
+end)
+
 test("IPv6 loopback", function()
   local ok, server = pcall(net.ws.listen, "::1", 0)
   if not ok then test.skip_now("no IPv6 loopback here") end

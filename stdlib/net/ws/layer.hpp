@@ -1,7 +1,7 @@
 #pragma once
-// What lies between Beast's websocket::stream and the socket in net.ws (ws.cpp): a Layer type
+// What lies between Beast's websocket::stream and the socket in net.ws (ws/conn.cpp): a Layer type
 // that makes Beast's teardown ours and can replace the close frame Beast echoes, and the
-// lingering close that ends every connection after our close frame. Included by ws.cpp only.
+// lingering close that ends every connection after our close frame. Included by ws/conn.hpp only.
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>

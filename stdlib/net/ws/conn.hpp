@@ -1,0 +1,273 @@
+#pragma once
+// net.ws connections, shared by the ws sources (ws/*.cpp) and nothing else: the connection
+// (one background read loop into a bounded queue; one write queue), its Lua object, and the
+// settings every connection has. Every Beast websocket operation is instantiated in
+// ws/conn.cpp only (Conn's methods are not templates): the other ws sources and the HTTP
+// server parse these declarations but compile no WebSocket state machine.
+//
+// Every connection runs one background read loop: incoming messages (and ping/pong/close
+// frames, as CopperMoon's recv documents them) go into a bounded queue, so pings are answered
+// by Beast whether or not the script reads, and a close from the peer is seen at once. A reader
+// waiting in recv() is handed the next message directly from the read buffer (no copy).
+// Outgoing frames (data, ping, pong, close) go through one write queue: Beast allows one write
+// at a time, and messages from several tasks never interleave. send() returns once Beast has
+// handed the frame to the kernel; broadcast() queues without waiting, with a per-client bound.
+// Between Beast and the socket sits wslayer::Layer (ws/layer.hpp): our teardown, our answer to
+// invalid close codes, and the lingering close that ends every connection after a close frame.
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/lua.hpp"
+#include "runtime/suspend.hpp"
+#include "stdlib/net/connect.hpp"
+#include "stdlib/net/http_common.hpp"
+#include "stdlib/net/ws/layer.hpp"
+
+namespace mw {
+class Engine;
+}
+
+namespace mw::net::ws {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using error_code = boost::system::error_code;
+using PlainWs = websocket::stream<wslayer::Layer<Socket>>;  // Socket: see connect.hpp
+using TlsWs = websocket::stream<wslayer::Layer<ssl::stream<Socket>>>;
+using Request = http::request<http::empty_body>;
+
+inline constexpr const char* kWsType = "moonwire.ws.conn";
+inline constexpr size_t kDefaultMaxMessage = 64u * 1024 * 1024;
+inline constexpr size_t kDefaultMaxQueue = 1024u * 1024;
+inline constexpr int64_t kDefaultCloseTimeout = 5000;
+
+enum Kind : uint8_t { kText, kBinary, kPing, kPong, kClose };
+
+struct Settings {
+  size_t max_message = kDefaultMaxMessage;
+  size_t max_queue = kDefaultMaxQueue;
+  int64_t close_timeout_ms = kDefaultCloseTimeout;
+  int64_t ping_interval_ms = -1;
+  bool compression = false;
+};
+
+// Options every connection has, client or server side (for check_options lists).
+#define MW_WS_SETTINGS "max_message", "max_queue", "close_timeout", "ping_interval", "compression"
+void read_settings(lua_State* L, int opts, Settings& s);
+// A string or a list of strings (option `key` of the table at `opts`); raises on other types.
+std::vector<std::string> read_string_list(lua_State* L, int opts, const char* key);
+
+struct InMsg {
+  Kind kind;
+  uint16_t code;
+  bool clean;
+  std::string data;  // close: the reason
+};
+
+// A frame to send. `data` points into `owned`, or, for ws:send, into the sender's Lua string:
+// that string stays on the suspended sender's stack until the op completes, and is pinned in
+// the registry (`ref`) if the op is abandoned (timeout, cancel) while the frame is still queued
+// or being written.
+struct OutMsg {
+  Kind kind;
+  uint16_t code;
+  std::string_view data;
+  std::shared_ptr<const std::string> owned;
+  OpPtr op;
+  int ref = LUA_NOREF;
+  size_t size() const { return data.size(); }
+};
+
+inline OutMsg owned_msg(Kind kind, uint16_t code, std::shared_ptr<const std::string> s) {
+  std::string_view d(*s);
+  return {kind, code, d, std::move(s), nullptr};
+}
+
+class Group;
+
+// What the client's opening handshake sends.
+struct ClientHello {
+  std::string host_header;
+  std::string target;
+  std::string origin;                  // empty: no Origin header
+  std::vector<std::string> protocols;  // Sec-WebSocket-Protocol offer
+  Headers headers;                     // extra request headers
+};
+
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(Engine& e, bool server);
+  ~Conn();
+
+  std::optional<PlainWs> plain;
+  std::shared_ptr<ssl::context> tls_context;  // server side: keeps the listener's context alive for `tls`
+  std::optional<TlsWs> tls;
+  template <class F>
+  void visit(F&& f) {
+    if (plain)
+      f(*plain);
+    else if (tls)
+      f(*tls);
+  }
+  Socket& lowest() { return plain ? plain->next_layer().next_layer() : tls->next_layer().next_layer().next_layer(); }
+  ssl::stream<Socket>& tls_stream() { return tls->next_layer().next_layer(); }
+  void close_socket();
+  void shutdown_send();
+
+  // Identity and handshake data.
+  uint64_t id = 0;
+  std::string peer, local, protocol, path, query, url;
+  Headers headers;  // server: request headers; client: response headers
+  int status = 101;
+  bool accepted = false;  // server side: handed to the script (accept(), upgrade())
+  std::weak_ptr<Group> group;  // the client group it belongs to, if any
+  int64_t timeout_ms = -1;
+  Settings settings;
+
+  bool open() const { return !finished_; }
+  bool sendable() const { return !finished_ && !close_queued_; }
+  bool finished() const { return finished_; }
+  bool reader_busy() const { return reader_ && reader_->active(); }
+  bool has_queued() const { return !rq_.empty(); }
+  bool read_ended() const { return read_ended_; }
+  uint16_t close_code() const { return close_code_; }
+  const std::string& close_reason() const { return close_reason_; }
+
+  void note_addresses();
+  // Sets path, query, url and headers from a request.
+  void note_request(const Request& req);
+
+  // Opening handshakes (the stream, plain or tls, is set). `done` gets the result; on success
+  // call start(). Server: answers `req` with 101 (Sec-WebSocket-Protocol = `protocol` if set).
+  void async_accept(std::shared_ptr<const Request> req, std::function<void(const error_code&)> done);
+  // Client: sends the request and reads the response into `res`.
+  void async_handshake(std::shared_ptr<const ClientHello> hello, std::shared_ptr<websocket::response_type> res,
+                       std::function<void(const error_code&)> done);
+
+  // After a completed handshake: starts the read loop and keepalive.
+  void start();
+
+  // --- reading ---
+  // 1 + pushed message; 0: nothing (the caller waits); -1: no more messages (push nothing).
+  int take(lua_State* L);
+  void wait_for(const OpPtr& op);
+
+  // --- writing ---
+  void enqueue(OutMsg m);
+  size_t queued_bytes() const { return wq_bytes_; }
+  // The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points
+  // into its Lua string (argument 2 of ws:send): pin that string until the frame is written.
+  void pin(Op* op);
+  // broadcast: queues without waiting; a client over its bound is closed with 1008.
+  bool offer(const std::shared_ptr<const std::string>& data, Kind kind);
+
+  // --- closing ---
+  // Sends a close frame (after queued messages) and completes the handshake, bounded by
+  // close_timeout. `op` (optional) is resumed when the connection is closed.
+  void start_close(uint16_t code, std::string reason, const OpPtr& op);
+  // Ends the connection without (the rest of) a closing handshake: closes the socket at once,
+  // or with `linger_first` (our close frame was queued) lingers briefly, see Linger. A peer
+  // whose close frame was read is reported with its code, not clean (our answer did not make it).
+  void abort(uint16_t code = 1006, std::string reason = "connection aborted", bool linger_first = false);
+
+ private:
+  struct PeerClose {
+    uint16_t code;
+    std::string reason;
+    bool valid;
+  };
+  static void push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t code, bool clean);
+  bool paused() const;
+  void linger(bool briefly = false);
+  void read_loop();
+  void on_read(const error_code& ec);
+  void on_read_error(const error_code& ec);
+  PeerClose peer_close();
+  void on_control(websocket::frame_type k, beast::string_view payload);
+  void on_peer_close();
+  void deliver();
+  void end_reading(uint16_t code, std::string reason, bool clean);
+  void pump();
+  void unpin(OutMsg& m);
+  void on_written(const error_code& ec);
+  void end_close_handshake(const error_code& ec);
+  static void fail_closed(const OpPtr& op, std::string_view why = {});
+  void fail_queue(std::string_view why);
+  void write_failed(const error_code& ec);
+  void drop_queue_and_close(uint16_t code, const char* reason);
+  void finish(std::string_view code, std::string_view message);
+  void unregister();
+  void leave_group();
+  void arm_close_timer();
+  void arm_ping();
+
+  Engine& engine_;
+  bool server_side_;
+  bool registered_ = false;
+  // reading
+  beast::flat_buffer rbuf_;
+  std::deque<InMsg> rq_;
+  size_t rq_bytes_ = 0;
+  OpPtr reader_;
+  bool reading_ = false;
+  bool read_ended_ = false;
+  bool deliver_posted_ = false;
+  uint16_t close_code_ = 0;
+  std::optional<std::pair<uint16_t, std::string>> dropped_;  // we closed it: queue overflow
+  std::string close_reason_;
+  // writing
+  std::deque<OutMsg> wq_;
+  size_t wq_bytes_ = 0;
+  bool writing_ = false;
+  bool close_queued_ = false;
+  bool close_started_ = false;  // our close frame handed to Beast
+  bool peer_closed_ = false;    // the peer's close frame was read
+  bool finished_ = false;
+  std::vector<OpPtr> close_waiters_;
+  std::unique_ptr<asio::steady_timer> close_timer_;
+  // keepalive
+  std::unique_ptr<asio::steady_timer> ping_timer_;
+  bool alive_ = true;
+  bool ping_outstanding_ = false;
+};
+
+// --- Lua objects (ws/conn_lua.cpp) ---
+struct ConnBox {
+  std::shared_ptr<Conn> conn;
+};
+// Pushes a new connection object (one user value: the cached headers tables).
+void push_conn(lua_State* L, std::shared_ptr<Conn> c);
+Conn* check_ws(lua_State* L, int idx = 1);
+// "text"/"binary" (and "ping"/"pong") at idx; `def` when nil.
+Kind check_kind(lua_State* L, int idx, Kind def);
+// Registers the connection class (open_ws).
+void register_conn_class(lua_State* L);
+
+// Ids of connections outside any group (clients, upgrades without a group): per engine.
+uint64_t next_free_id(Engine& e);
+
+// The Lua functions of net.ws, one per source.
+int ws_connect(lua_State* L);  // ws/client.cpp
+int ws_listen(lua_State* L);   // ws/server.cpp
+int ws_group(lua_State* L);    // ws/group.cpp
+void register_client_classes(lua_State* L);
+void register_server_classes(lua_State* L);
+void register_group_class(lua_State* L);
+void register_upgrade_classes(lua_State* L);  // ws/upgrade.cpp
+
+}  // namespace mw::net::ws

@@ -120,7 +120,7 @@ static std::atomic<uint64_t> g_engine_serial{0};
 // watcher, the REPL's line reader, the resolver) only post handlers: the scheduler stays locked.
 static constexpr int kConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
 
-Engine::Engine()
+Engine::Engine(std::initializer_list<ModuleOpener> openers)
     : L_(new_state()), io_(std::make_unique<boost::asio::io_context>(kConcurrencyHint)), serial_(++g_engine_serial) {
   if (!L_) {
     std::fprintf(stderr, "moonwire: cannot create Lua state: not enough memory\n");
@@ -130,7 +130,7 @@ Engine::Engine()
   scheduler_ = std::make_unique<Scheduler>(*this);
   luaL_openlibs(L_);
   open_runtime(L_);
-  open_stdlib(L_);
+  for (ModuleOpener open : openers) open(L_);
 }
 
 Engine::~Engine() {

@@ -2,10 +2,13 @@
 // The engine: one lua_State and one io_context on one thread. Knows Lua and Asio, no protocol.
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "runtime/lua.hpp"
 
@@ -13,9 +16,14 @@ namespace mw {
 
 class Scheduler;
 
+// Opens modules into a fresh Lua state (globals, package.loaded/preload). The engine's host
+// (main.cpp, the tests) hands the engine its openers: the runtime knows no module.
+using ModuleOpener = void (*)(lua_State* L);
+
 class Engine {
  public:
-  Engine();
+  // Opens the standard Lua libraries and the runtime's own (open_runtime), then `openers` in order.
+  explicit Engine(std::initializer_list<ModuleOpener> openers = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -26,10 +34,21 @@ class Engine {
   boost::asio::io_context& io() { return *io_; }
   // True while the engine is being destroyed: completions must not touch Lua any more.
   bool closing() const { return closing_; }
-  // Unique per engine in this process (an address may be reused by a later engine): for
-  // modules that keep per-engine state in statics.
+  // Unique per engine in this process (an address may be reused by a later engine): the key
+  // of a cache that remembers one engine's state<T>() on a hot path.
   uint64_t serial() const { return serial_; }
   Scheduler& scheduler() { return *scheduler_; }
+
+  // Per-engine state of a module: one T per engine and type, value-initialized on first use,
+  // destroyed with the engine after the Lua state and every pending handler (so destructors of
+  // Lua objects and handlers may still use it). Instead of process-wide statics.
+  template <class T>
+  T& state() {
+    static const char key = 0;  // one per T
+    auto& slot = states_[&key];
+    if (!slot) slot = std::make_shared<T>();
+    return *static_cast<T*>(slot.get());
+  }
 
   // Runs the function at the top of the main thread's stack (with `nargs` arguments above it)
   // as the main task, then the event loop until no task, timer or listener remains.
@@ -75,6 +94,7 @@ class Engine {
   void watch_signal(int sig, bool on);
 
  private:
+  std::unordered_map<const void*, std::shared_ptr<void>> states_;  // first member: destroyed last
   lua_State* L_;
   // Destroyed explicitly after lua_close: pending handlers may own objects (servers,
   // connections) whose destructors still use the engine.
@@ -96,9 +116,8 @@ class Engine {
   void handle_signal(int sig);
 };
 
-// Opens the standard Lua libraries, the runtime replacements (coroutine, require) and every
-// stdlib module (globals and package.preload). Called by Engine's constructor.
+// The runtime replacements (coroutine, require, os.exit, error objects). Called by Engine's
+// constructor before the module openers.
 void open_runtime(lua_State* L);
-void open_stdlib(lua_State* L);
 
 }  // namespace mw

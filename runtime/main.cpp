@@ -10,6 +10,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/repl.hpp"
 #include "runtime/scheduler.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace {
 
@@ -226,7 +227,7 @@ int main(int argc, char** argv) {
   Args a;
   if (!test_mode && !collect_args(argc, argv, a)) return 1;
 
-  mw::Engine engine;
+  mw::Engine engine{mw::open_stdlib};
   lua_State* L = engine.L();
   engine.watch_signals();
 

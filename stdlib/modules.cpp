@@ -3,8 +3,10 @@
 
 #include "runtime/engine.hpp"
 #include "stdlib/compat.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace mw {
+namespace {
 
 struct ModuleEntry {
   const char* name;
@@ -27,6 +29,8 @@ static const ModuleEntry kModules[] = {
     {"websocket", open_websocket, true}, {"compat.errors", open_compat_errors, false},
     {"_strings", open_strings, false},  // string.* and table.* helpers; no module value
 };
+
+}  // namespace
 
 void open_stdlib(lua_State* L) {
   for (const auto& m : kModules) {

@@ -31,6 +31,8 @@ int sleep_ms(lua_State* L, int64_t ms, const char* what) {
   });
 }
 
+namespace {  // this file's types
+
 static int task_spawn(lua_State* L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   Engine::of(L).scheduler().spawn(L, lua_gettop(L) - 1, true);
@@ -293,6 +295,8 @@ static int task_channel(lua_State* L) {
   lua_setiuservalue(L, -2, 1);
   return 1;
 }
+
+}  // namespace
 
 int open_task(lua_State* L) {
   const luaL_Reg methods[] = {{"join", task_join}, {"cancel", task_cancel}, {nullptr, nullptr}};

@@ -616,6 +616,8 @@ int open_time(lua_State* L) {
 
 // --- timers -----------------------------------------------------------------------------------
 
+namespace {  // this file's types
+
 struct Timer {
   explicit Timer(boost::asio::io_context& io) : timer(io) {}
   boost::asio::steady_timer timer;
@@ -715,6 +717,8 @@ static int timers_gc(lua_State* L) {
   ts->~Timers();
   return 0;
 }
+
+}  // namespace
 
 int open_timers(lua_State* L) {
   void* mem = lua_newuserdatauv(L, sizeof(Timers), 0);

@@ -41,6 +41,7 @@ namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace urls = boost::urls;
+namespace {  // this file's types: other net sources have their own
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 static constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
@@ -876,6 +877,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Inflater inflater_;
   FILE* file_ = nullptr;
 };
+
+}  // namespace
 
 // --- Lua API ---------------------------------------------------------------------------------
 

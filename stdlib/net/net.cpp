@@ -3,13 +3,15 @@
 
 #include <string>
 
-#include "stdlib/modules.hpp"
+#include "stdlib/modules.hpp"  // open_lua_module (net.ws_server)
 
 namespace mw {
 
 namespace net {
 int open_url(lua_State* L);  // url_module.cpp
 }
+
+namespace {  // this file's types
 
 struct Submodule {
   const char* name;
@@ -24,6 +26,8 @@ static const Submodule kSubmodules[] = {
     {"socks5", net::open_socks5},
     {"url", net::open_url},  // url_module.cpp
 };
+
+}  // namespace
 
 int open_net(lua_State* L) {
   lua_newtable(L);

@@ -20,6 +20,7 @@
 #include "stdlib/net/tls.hpp"
 
 namespace mw::net {
+namespace {  // this file's types: other net sources have their own Conn and Server
 
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -777,6 +778,8 @@ static int tcp_listen(lua_State* L) {
     });
   });
 }
+
+}  // namespace
 
 int open_tcp(lua_State* L) {
   const luaL_Reg conn_methods[] = {{"read", conn_read},

@@ -12,6 +12,7 @@
 #include "stdlib/net/net.hpp"
 
 namespace mw::net {
+namespace {  // this file's types
 
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
@@ -421,6 +422,8 @@ static int udp_index(lua_State* L) {
   lua_rawget(L, -2);
   return 1;
 }
+
+}  // namespace
 
 int open_udp(lua_State* L) {
   const luaL_Reg methods[] = {{"send", udp_send},

@@ -9,11 +9,13 @@
 #include <thread>
 #include <unistd.h>
 #include <vector>
+#include <string>
 
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/scheduler.hpp"
 #include "runtime/suspend.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace {
 
@@ -81,13 +83,13 @@ void register_helpers(mw::Engine& e) {
 }  // namespace
 
 TEST(Engine, RunsMainChunk) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   EXPECT_EQ(run(e, "x = 1 + 1"), 0);
   EXPECT_EQ(global_int(e, "x"), 2);
 }
 
 TEST(Engine, MainChunkErrorExitsWithOne) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   testing::internal::CaptureStderr();
   EXPECT_EQ(run(e, "error('boom')"), 1);
   std::string err = testing::internal::GetCapturedStderr();
@@ -96,7 +98,7 @@ TEST(Engine, MainChunkErrorExitsWithOne) {
 }
 
 TEST(Engine, FailedTaskSetsExitCodeButOthersKeepRunning) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   testing::internal::CaptureStderr();
   int code = run(e, R"(
     task.spawn(function() task.sleep(0.01); error('task died') end)
@@ -109,7 +111,7 @@ TEST(Engine, FailedTaskSetsExitCodeButOthersKeepRunning) {
 }
 
 TEST(Bridge, SuspendsAndResumesWithResults) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, "a, b = after_ms(5, 2, 3)"), 0);
   EXPECT_EQ(global_int(e, "a"), 5);
@@ -117,14 +119,14 @@ TEST(Bridge, SuspendsAndResumesWithResults) {
 }
 
 TEST(Bridge, CompletionDuringStartDoesNotYield) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, "v = instant(4)"), 0);
   EXPECT_EQ(global_int(e, "v"), 40);
 }
 
 TEST(Bridge, FailureRaisesErrorObjectWithCode) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, "local ok, err = pcall(failing); code = err.code; msg = tostring(err)"), 0);
   EXPECT_EQ(global_str(e, "code"), "EFAKE");
@@ -132,14 +134,14 @@ TEST(Bridge, FailureRaisesErrorObjectWithCode) {
 }
 
 TEST(Bridge, DeadlineTimesOut) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, "local ok, err = pcall(after_ms, 1000, 1, 1, 10); code = err.code"), 0);
   EXPECT_EQ(global_str(e, "code"), "ETIMEDOUT");
 }
 
 TEST(Bridge, NotYieldableContextIsAClearError) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, "local ok, err = pcall(table.sort, {2, 1}, function(a, b) after_ms(1, 0, 0) return a < b end)"
                    " code = err.code; msg = tostring(err)"),
@@ -149,7 +151,7 @@ TEST(Bridge, NotYieldableContextIsAClearError) {
 }
 
 TEST(Bridge, SuspensionInsideUserCoroutinePropagates) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, R"(
     local gen = coroutine.wrap(function() coroutine.yield(after_ms(1, 1, 1)); coroutine.yield(after_ms(1, 2, 2)) end)
@@ -161,7 +163,7 @@ TEST(Bridge, SuspensionInsideUserCoroutinePropagates) {
 }
 
 TEST(Scheduler, CancelWakesWaitingTaskWithCancelled) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   EXPECT_EQ(run(e, R"(
     local t = task.spawn(function() after_ms(10000, 0, 0) end)
@@ -176,7 +178,7 @@ TEST(Scheduler, CancelWakesWaitingTaskWithCancelled) {
 }
 
 TEST(Scheduler, ShutdownCancelsTasksAndSetsSignalExitCode) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   register_helpers(e);
   bool hook_ran = false;
   e.add_shutdown_hook([&] { hook_ran = true; });
@@ -187,7 +189,7 @@ TEST(Scheduler, ShutdownCancelsTasksAndSetsSignalExitCode) {
 }
 
 TEST(Scheduler, ManyTasksInterleave) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   EXPECT_EQ(run(e, R"(
     n = 0
     local ts = {}
@@ -200,7 +202,7 @@ TEST(Scheduler, ManyTasksInterleave) {
 }
 
 TEST(Errors, ObjectsBehaveLikeStrings) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   lua_State* L = e.L();
   mw::push_error(L, "ECODE", "something broke", 0);
   lua_setglobal(L, "err");
@@ -222,7 +224,7 @@ TEST(Errors, MapsSystemErrorCodes) {
 }
 
 TEST(Engine, IdleHookRunsOnceTheLastTaskFinished) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   int runs = 0;
   size_t live_at_run = 99;
   e.add_idle_hook([&] {
@@ -235,7 +237,7 @@ TEST(Engine, IdleHookRunsOnceTheLastTaskFinished) {
 }
 
 TEST(Engine, RemovedIdleHookDoesNotRun) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   bool ran = false;
   uint64_t id = e.add_idle_hook([&] { ran = true; });
   e.remove_idle_hook(id);
@@ -248,7 +250,7 @@ namespace {
 // Engine::watch_signal + set_signal_hook: a watched signal reaches the hook on the loop thread;
 // a hook that takes SIGTERM keeps the default shutdown from starting.
 TEST(EngineSignals, HookSeesWatchedSignalsAndCanTakeSigterm) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   std::vector<int> seen;
   std::thread::id loop_thread = std::this_thread::get_id();
   bool on_loop = true;
@@ -275,3 +277,50 @@ TEST(EngineSignals, HookSeesWatchedSignalsAndCanTakeSigterm) {
 }
 
 }  // namespace
+// The engine opens only what its host hands it.
+namespace {
+std::string opened;
+void open_a(lua_State* L) {
+  opened += 'a';
+  lua_pushinteger(L, 1);
+  lua_setglobal(L, "from_a");
+}
+void open_b(lua_State*) { opened += 'b'; }
+}  // namespace
+
+TEST(Engine, OpensOnlyTheModulesItIsGiven) {
+  {
+    mw::Engine bare;
+    lua_getglobal(bare.L(), "task");
+    EXPECT_TRUE(lua_isnil(bare.L(), -1));  // no stdlib module without an opener
+    lua_pop(bare.L(), 1);
+    lua_getglobal(bare.L(), "string");
+    EXPECT_TRUE(lua_istable(bare.L(), -1));  // the standard libraries always
+    lua_pop(bare.L(), 1);
+  }
+  opened.clear();
+  mw::Engine e{open_b, open_a};
+  EXPECT_EQ(opened, "ba");  // each once, in the order given
+  EXPECT_EQ(global_int(e, "from_a"), 1);
+}
+
+namespace {
+struct Counter {
+  int value = 0;
+  static inline int destroyed = 0;
+  ~Counter() { ++destroyed; }
+};
+}  // namespace
+
+TEST(Engine, StateIsPerEngineAndDestroyedWithIt) {
+  Counter::destroyed = 0;
+  {
+    mw::Engine a, b;
+    a.state<Counter>().value = 5;
+    EXPECT_EQ(a.state<Counter>().value, 5);  // the same object on every call
+    EXPECT_EQ(b.state<Counter>().value, 0);  // another engine's own
+    EXPECT_EQ(&a.state<Counter>(), &a.state<Counter>());
+    EXPECT_NE(static_cast<void*>(&a.state<Counter>()), static_cast<void*>(&a.state<int>()));
+  }
+  EXPECT_EQ(Counter::destroyed, 2);
+}

@@ -9,6 +9,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/lua.hpp"
 #include "runtime/pool.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace {
 
@@ -92,7 +93,7 @@ TEST(PoolLuaAlloc, GrowShrinkAndFreeKeepTheContents) {
 }
 
 TEST(PoolLuaAlloc, AnEngineRunsScriptsOnIt) {
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
   ASSERT_EQ(luaL_loadstring(e.L(),
                             "local t = {} for i = 1, 20000 do t[i] = {i, tostring(i) .. string.rep('x', i % 300)} end "
                             "collectgarbage() n = 0 for i = 1, #t do n = n + #t[i][2] end"),
@@ -145,7 +146,7 @@ class ClassCheck : public ::testing::Test {
     lua_settop(L, 0);
     return r;
   }
-  mw::Engine e;
+  mw::Engine e{mw::open_stdlib};
 };
 
 TEST_F(ClassCheck, AcceptsItsOwnClass) {

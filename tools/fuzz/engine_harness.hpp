@@ -10,11 +10,12 @@
 #include <cstdlib>
 
 #include "runtime/engine.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace fuzz {
 
 inline void run_script(const char* name, const char* script, const uint8_t* data, size_t size) {
-  mw::Engine engine;
+  mw::Engine engine{mw::open_stdlib};
   lua_State* L = engine.L();
   if (luaL_loadbuffer(L, script, std::strlen(script), name) != LUA_OK) {
     std::fprintf(stderr, "%s: %s\n", name, lua_tostring(L, -1));

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "runtime/engine.hpp"
+#include "stdlib/stdlib.hpp"
 
 namespace {
 
@@ -33,7 +34,7 @@ json.encode(v, { pretty = true })
 )lua";
 
 struct Harness {
-  mw::Engine engine;
+  mw::Engine engine{mw::open_stdlib};
   int ref = LUA_NOREF;
   Harness() {
     lua_State* L = engine.L();

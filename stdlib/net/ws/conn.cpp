@@ -51,43 +51,40 @@ bool valid_close_code(unsigned code) {
 // The strings of every message table ("type", "data", the kinds), referenced from the Lua
 // registry: pushing them that way skips Lua's lookup of a C string (hash and compare).
 struct MsgStrings {
-  uint64_t engine = 0;  // Engine::serial
   int type = LUA_NOREF, data = LUA_NOREF;
   int kinds[std::size(kKindNames)] = {};
 };
 
+// Per engine (Engine::state): registry refs belong to one Lua state. Looked up for every
+// message, so the last engine's is remembered (by serial: an engine's address may be reused).
 const MsgStrings& msg_strings(lua_State* L) {
-  static MsgStrings s;
+  static uint64_t last_engine = 0;
+  static MsgStrings* last = nullptr;
   Engine& e = Engine::of(L);
-  if (s.engine == e.serial()) return s;
+  if (last_engine == e.serial()) return *last;
+  MsgStrings& s = e.state<MsgStrings>();
+  last_engine = e.serial();
+  last = &s;
+  if (s.type != LUA_NOREF) return s;
   auto ref = [&](const char* str) {
     lua_pushstring(L, str);
     return luaL_ref(L, LUA_REGISTRYINDEX);
   };
-  s.engine = e.serial();
   s.type = ref("type");
   s.data = ref("data");
   for (size_t i = 0; i < std::size(kKindNames); ++i) s.kinds[i] = ref(kKindNames[i]);
   return s;
 }
 
-// All open connections (shutdown hook: close them with 1001).
+// All open connections of an engine (its shutdown hook closes them with 1001).
 struct Registry {
-  uint64_t engine = 0;  // Engine::serial: the hooks below belong to that engine
   uint64_t hook = 0;
   uint64_t idle_hook = 0;
   uint64_t next_id = 1;  // ids of connections outside any group
   std::unordered_set<Conn*> conns;
 };
 
-Registry& registry(Engine& e) {
-  static Registry r;
-  if (r.engine != e.serial()) {
-    r = Registry{};
-    r.engine = e.serial();
-  }
-  return r;
-}
+Registry& registry(Engine& e) { return e.state<Registry>(); }
 
 // Open connections read in the background, which keeps the event loop busy. So that a script
 // that simply ends without closing its connections still exits, a full garbage collection runs

@@ -9,9 +9,22 @@
 
 namespace mw {
 
+// Names the seed APIs require, and the compatibility layer each one is (stdlib/lua/compat/).
+// Being found by this searcher, after the file searchers, they never hide a script's own
+// lua/network.lua.
+static const char* layer_of(const char* name) {
+  static const char* const kAliases[][2] = {
+      {"lua.network", "compat.ilovereact.network"}, {"lua.http", "compat.ilovereact.http"},
+      {"lua.socks5", "compat.ilovereact.socks5"},   {"lua.json", "compat.ilovereact.json"},
+  };
+  for (const auto& a : kAliases)
+    if (std::strcmp(name, a[0]) == 0) return a[1];
+  return name;
+}
+
 static int embedded_searcher(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
-  const EmbeddedModule* m = name[0] == '_' ? nullptr : find_embedded(name);
+  const EmbeddedModule* m = name[0] == '_' ? nullptr : find_embedded(layer_of(name));
   // Not found: no message, so "module 'x' not found" lists exactly what stock Lua lists (the
   // embedded modules are an implementation detail, not somewhere a user put a file).
   if (!m) return 0;

@@ -2,6 +2,7 @@
 #include "stdlib/modules.hpp"
 
 #include "runtime/engine.hpp"
+#include "stdlib/compat.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace mw {
@@ -13,11 +14,19 @@ struct ModuleEntry {
   bool global;
 };
 
+// Xoron's `websocket` global (stdlib/lua/compat/xoron_websocket.lua), loaded on first use.
+static int open_websocket(lua_State* L) {
+  lua_settop(L, 0);
+  lua_pushstring(L, "compat.xoron_websocket");
+  return open_lua_module(L);
+}
+
 static const ModuleEntry kModules[] = {
     {"task", open_task, true},   {"time", open_time, true}, {"timers", open_timers, false},
     {"json", open_json, true},   {"net", open_net, true},   {"process", open_process, true},
     {"crypto", open_crypto, true}, {"buffer", open_buffer, true},
     {"fs", open_fs, true}, {"os_ext", open_os_ext, true}, {"path", open_lua_module, true},
+    {"websocket", open_websocket, true}, {"compat.errors", open_compat_errors, false},
     {"_strings", open_strings, false},  // string.* and table.* helpers; no module value
 };
 

@@ -200,29 +200,37 @@ static int channel_send(lua_State* L) {
   });
 }
 
+// Takes a value without waiting: pushes it and returns true (a blocked sender's value moves into
+// the queue), or pushes nothing and returns false. Storage table at stack index `storage`.
+static bool channel_take(lua_State* L, Channel* ch, int storage) {
+  Channel::Sender s;
+  if (ch->size() > 0) {
+    lua_rawgeti(L, storage, kQueueBase + ch->head);
+    lua_pushnil(L);
+    lua_rawseti(L, storage, kQueueBase + ch->head++);
+    if (pop_sender(ch, &s)) {
+      lua_rawgeti(L, storage, s.value_ref);
+      lua_rawseti(L, storage, kQueueBase + ch->tail++);
+      luaL_unref(L, storage, s.value_ref);
+      s.op->resume([](lua_State* S) { lua_pushboolean(S, 1); });
+    }
+    return true;
+  }
+  if (pop_sender(ch, &s)) {
+    lua_rawgeti(L, storage, s.value_ref);
+    luaL_unref(L, storage, s.value_ref);
+    s.op->resume([](lua_State* S) { lua_pushboolean(S, 1); });
+    return true;
+  }
+  return false;
+}
+
 static int channel_recv(lua_State* L) {
   Channel* ch = check_channel(L);
   int64_t timeout = opt_seconds_ms(L, 2);
   lua_settop(L, 1);
   lua_getiuservalue(L, 1, 1);  // 2: storage
-  Channel::Sender s;
-  if (ch->size() > 0) {
-    lua_rawgeti(L, 2, kQueueBase + ch->head);
-    lua_pushnil(L);
-    lua_rawseti(L, 2, kQueueBase + ch->head++);
-    if (pop_sender(ch, &s)) {  // a blocked sender's value moves into the queue
-      lua_rawgeti(L, 2, s.value_ref);
-      lua_rawseti(L, 2, kQueueBase + ch->tail++);
-      luaL_unref(L, 2, s.value_ref);
-      s.op->resume([](lua_State* S) { lua_pushboolean(S, 1); });
-    }
-    lua_pushboolean(L, 1);
-    return complete_now(L, 2);
-  }
-  if (pop_sender(ch, &s)) {
-    lua_rawgeti(L, 2, s.value_ref);
-    luaL_unref(L, 2, s.value_ref);
-    s.op->resume([](lua_State* S) { lua_pushboolean(S, 1); });
+  if (channel_take(L, ch, 2)) {
     lua_pushboolean(L, 1);
     return complete_now(L, 2);
   }
@@ -232,6 +240,20 @@ static int channel_recv(lua_State* L) {
     return 2;
   }
   return suspend(L, "channel recv", timeout, [&](const OpPtr& op) { ch->receivers.push_back(op); });
+}
+
+// try_recv() → value, true | nil, false (nothing queued, or closed: see is_closed). Never waits.
+static int channel_try_recv(lua_State* L) {
+  Channel* ch = check_channel(L);
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, 1);  // 2: storage
+  if (channel_take(L, ch, 2)) {
+    lua_pushboolean(L, 1);
+    return 2;
+  }
+  lua_pushnil(L);
+  lua_pushboolean(L, 0);
+  return 2;
 }
 
 static int channel_close(lua_State* L) {
@@ -286,6 +308,7 @@ int open_task(lua_State* L) {
   lua_pop(L, 1);
 
   const luaL_Reg channel_methods[] = {{"send", channel_send},   {"recv", channel_recv},
+                                      {"try_recv", channel_try_recv},
                                       {"close", channel_close}, {"is_closed", channel_is_closed},
                                       {"len", channel_len},     {nullptr, nullptr}};
   const luaL_Reg channel_meta[] = {{"__gc", channel_gc}, {"__len", channel_len}, {nullptr, nullptr}};

@@ -29,6 +29,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/suspend.hpp"
+#include "stdlib/compat.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/cookies.hpp"
 #include "stdlib/net/http_session.hpp"
@@ -1250,92 +1251,10 @@ static int with_body(lua_State* L, const char* method, CookieJar* jar = nullptr)
 
 
 // --- HOOZi compatibility: net.http:get/post/request/... (colon calls) -------------------------
-// Fire-and-forget calls with callbacks and timeouts in seconds; resp = {status, body, ok, error,
-// headers}. Told apart from CopperMoon's dot calls by the first argument (the module itself).
-static char kModuleKey, kCompatKey;
-static const char kHooziLua[] = R"lua(
-local http = ...
-local M = {}
-local function spawn(fn) return (package.loaded.task or task).spawn(fn) end
-local function convert(opts, timeout_s)
-  local o = {}
-  if type(opts) == "table" then
-    for k, v in pairs(opts) do o[k] = v end
-    if opts.content_type then
-      local h = {}
-      for k, v in pairs(opts.headers or {}) do h[k] = v end
-      h["Content-Type"] = opts.content_type
-      o.headers = h
-    end
-    o.content_type = nil
-    timeout_s = opts.timeout or timeout_s
-  end
-  o.timeout = math.floor((timeout_s or 10) * 1000)
-  return o
-end
-local function run(method, url, body, o, cb)
-  spawn(function()
-    o.method = method
-    if body ~= nil then o.body = body end
-    local ok, r = pcall(http.request, url, o)
-    local resp
-    if ok then
-      resp = { status = r.status, body = r.body or "", ok = r.ok, headers = r.headers, url = r.url, file = r.file }
-      if not r.ok then resp.error = "HTTP " .. r.status end
-    else
-      resp = { status = 0, body = "", ok = false, error = tostring(r), code = type(r) == "table" and r.code or nil }
-    end
-    if cb then cb(resp) end
-  end)
-end
-local function simple(method)
-  return function(url, a, b)
-    if type(a) == "function" then return run(method, url, nil, convert(nil, b), a) end -- (url, cb, timeout)
-    return run(method, url, nil, convert(a), b)                                       -- (url, options, cb)
-  end
-end
-for _, m in ipairs({ "get", "delete", "head", "options" }) do M[m] = simple(m:upper()) end
-local function with_body(method)
-  return function(url, a, b, c, d)
-    if type(a) == "table" then return run(method, url, nil, convert(a), b) end -- (url, options, cb)
-    return run(method, url, a, convert({ content_type = b }, d), c)           -- (url, body, type, cb, timeout)
-  end
-end
-for _, m in ipairs({ "post", "put", "patch" }) do M[m] = with_body(m:upper()) end
-function M.request(url, method, options, cb)
-  if type(options) == "function" then options, cb = nil, options end
-  return run(string.upper(method or "GET"), url, nil, convert(options), cb)
-end
-return M
-)lua";
-
-static bool colon_call(lua_State* L) {
-  if (!lua_istable(L, 1)) return false;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &kModuleKey);
-  bool same = lua_rawequal(L, 1, -1);
-  lua_pop(L, 1);
-  return same;
-}
-
-// The HOOZi layer is compiled on first use, not at every start of the runtime.
-static void push_compat(lua_State* L) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kCompatKey) != LUA_TNIL) return;
-  lua_pop(L, 1);
-  if (luaL_loadbuffer(L, kHooziLua, sizeof kHooziLua - 1, "=[net.http compat]") != LUA_OK) lua_error(L);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &kModuleKey);
-  lua_call(L, 1, 1);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &kCompatKey);
-}
-
-static int hoozi(lua_State* L, const char* name) {
-  push_compat(L);
-  lua_getfield(L, -1, name);
-  lua_replace(L, 1);
-  lua_pop(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
-}
+// Fire-and-forget calls with callbacks (stdlib/lua/compat/hoozi_http.lua), told apart from
+// CopperMoon's dot calls by the first argument (the module itself): stdlib/compat.hpp.
+static bool colon_call(lua_State* L) { return is_colon_call(L, "net.http"); }
+static int hoozi(lua_State* L, const char* name) { return call_layer(L, "compat.hoozi_http", name); }
 
 static int http_get(lua_State* L) { return colon_call(L) ? hoozi(L, "get") : no_body(L, "GET"); }
 static int http_head(lua_State* L) { return colon_call(L) ? hoozi(L, "head") : no_body(L, "HEAD"); }
@@ -1413,8 +1332,6 @@ int open_http(lua_State* L) {
   open_http_server_types(L);
   luaL_newlib(L, funcs);
   register_http_session(L);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &kModuleKey);
   return 1;
 }
 

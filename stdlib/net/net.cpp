@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "stdlib/modules.hpp"  // open_lua_module (net.ws_server)
+
 namespace mw {
 namespace {  // this file's types
 
@@ -35,6 +37,11 @@ int open_net(lua_State* L) {
     lua_pop(L, 1);
     lua_setfield(L, -2, m.name);
   }
+  // HOOZi's net.ws_server:listen(port, callbacks): loaded on first use.
+  lua_pushcfunction(L, open_lua_module);
+  lua_pushstring(L, "compat.hoozi_ws_server");
+  lua_call(L, 1, 1);
+  lua_setfield(L, -2, "ws_server");
   lua_pushcfunction(L, net::resolve);
   lua_setfield(L, -2, "resolve");
   return 1;

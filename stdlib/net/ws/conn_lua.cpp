@@ -70,6 +70,18 @@ int ws_recv(lua_State* L) {
   return suspend(L, "recv", c->timeout_ms, [&](const OpPtr& op) { c->wait_for(op); });
 }
 
+// try_recv() → message | nil, "empty" | nil, "closed": recv without waiting (poll-style layers).
+int ws_try_recv(lua_State* L) {
+  Conn* c = check_ws(L);
+  if (c->reader_busy()) raise(L, kBusy, "try_recv: another task is already receiving on this connection");
+  lua_settop(L, 1);
+  int st = c->take(L);
+  if (st > 0) return 1;
+  lua_pushnil(L);
+  lua_pushstring(L, st < 0 ? "closed" : "empty");
+  return 2;
+}
+
 int ws_close(lua_State* L) {
   Conn* c = check_ws(L);
   lua_Integer code = luaL_optinteger(L, 2, 1000);
@@ -179,6 +191,7 @@ int ws_index(lua_State* L) {
 void register_conn_class(lua_State* L) {
   const luaL_Reg methods[] = {{"send", ws_send},
                               {"recv", ws_recv},
+                              {"try_recv", ws_try_recv},
                               {"ping", ws_ping},
                               {"pong", ws_pong},
                               {"close", ws_close},

@@ -49,7 +49,7 @@ test("a worker that crashes (a signal, os.exit) is a failure of its file; the ot
     ["a_test.lua"] = "it('fine', function() end)\n",
     ["crash_test.lua"] = [[
 it("before the crash", function() end)
-it("crashes", function() process.exec("kill -SEGV " .. process.pid()) task.sleep(10) end)
+it("crashes", function() process.exec("kill -KILL " .. process.pid()) task.sleep(10) end)
 it("never runs", function() end)
 ]],
     ["exit_test.lua"] = "it('exits', function() io.stderr:write('leaving now\\n') os.exit(3) end)\n",
@@ -57,7 +57,7 @@ it("never runs", function() end)
   local r = run({ "test", "--jobs", "2", dir })
   test.eq(r.code, 1, r.out .. r.err)
   test.matches(r.out, "ok   [^\n]*crash_test%.lua :: before the crash")
-  test.matches(r.out, "FAIL [^\n]*crash_test%.lua\n    the worker process running this file was killed by SIGSEGV before it finished")
+  test.matches(r.out, "FAIL [^\n]*crash_test%.lua\n    the worker process running this file was killed by SIGKILL before it finished")
   test.matches(r.out, "FAIL [^\n]*exit_test%.lua\n    the worker process running this file exited with status 3 before it finished\n    leaving now")
   test.eq(last_line(r.out), "2 passed, 2 failed")
 end)

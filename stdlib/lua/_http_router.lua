@@ -546,7 +546,10 @@ function App:static(prefix, dir, opts)
   check_self(self, "app:static")
   local c = compile(prefix, "app:static")
   if not c.exact then fail("app:static: prefix must be a plain path without ':' or '*' (got '" .. prefix .. "')") end
-  static_module = static_module or load_internal("_http_static")
+  if not static_module then
+    static_module = load_internal("_http_static")
+    static_module.bind(fail)
+  end
   local handler = static_module.handler(dir, opts, c.key)
   local route = compile(c.key == "/" and "/*" or c.key .. "/*", "app:static")
   add_route(self._routes, route, "GET", handler, { passive = true })

@@ -6,21 +6,10 @@
 -- file's real path (symlinks resolved by fs.realpath) must still be inside the root's real
 -- path, else 404: a symlink pointing out of the root serves nothing. The file itself is sent
 -- by the server (a `file` response), never read into Lua.
-local _, einval = ...
 
--- Raises EINVAL at the user's code that made the mistake: the first caller outside the
--- router's own chunks and C (tail calls and helper depth do not matter).
-local getinfo = debug.getinfo
-local function user_level()
-  local lvl = 3 -- 1 user_level, 2 fail
-  while true do
-    local info = getinfo(lvl, "S")
-    if not info then return lvl - 1 end
-    if info.what ~= "C" and not info.source:find("^@%[moonwire%]/_http_") then return lvl - 1 end
-    lvl = lvl + 1
-  end
-end
-local function fail(msg) einval(msg, user_level()) end
+-- fail(msg) raises EINVAL at the user's code: the router's own helper, handed over by
+-- M.bind(fail) right after loading (one definition of "the user's level" for both parts).
+local fail
 
 local type, tostring, tonumber, pairs, pcall, error = type, tostring, tonumber, pairs, pcall, error
 local mtype, floor = math.type, math.floor
@@ -30,6 +19,8 @@ local concat = table.concat
 local fs = require("fs")
 
 local M = {}
+
+function M.bind(router_fail) fail = router_fail end
 
 -- Content types by extension (lower-cased); anything else is application/octet-stream.
 local UTF8 = "; charset=utf-8"

@@ -18,6 +18,15 @@ MW=${BENCH_MOONWIRE:-$BUILD/moonwire}  # BENCH_MOONWIRE: benchmark another binar
 TB="$BUILD/tools/bench"
 DOC="$ROOT/docs/benchmarks.md"
 ALL_BENCHES="switch echo startup memory ws_echo ws_broadcast ws_memory http_get http_download http_server http_router http_memory"
+# Further benchmarks are suites: tools/bench/suites/NAME.sh, each run (sourced in a subshell,
+# after the ones above) with this runner's variables and functions (MW, TB, WORK, QUICK, R is
+# not shared back); it prints its own markdown section ("## title", table, ratios, PASS/MISS)
+# on stdout, progress on stderr, and stops every process it starts. BENCH_ONLY=NAME runs one.
+SUITES=()
+for f in "$ROOT"/tools/bench/suites/*.sh; do
+  [[ -e $f ]] && SUITES+=("$(basename "$f" .sh)")
+done
+ALL_BENCHES+="${SUITES[*]:+ ${SUITES[*]}}"
 ONLY=${BENCH_ONLY:-$ALL_BENCHES}
 QUICK=${BENCH_QUICK:-0}
 
@@ -705,6 +714,19 @@ if want http_memory; then
 fi
 if [[ -n ${NGX_PID:-} ]]; then stop_pid "$NGX_PID"; fi
 
+# --- suites (tools/bench/suites/*.sh) --------------------------------------------------------
+SUITE_MD=""
+for s in "${SUITES[@]}"; do
+  want "$s" || continue
+  echo "== suite $s"
+  if out=$(source "$ROOT/tools/bench/suites/$s.sh"); then
+    SUITE_MD+="$out"$'\n\n'
+  else
+    echo "bench: suite $s failed" >&2
+    SUITE_MD+="## $s"$'\n\n'"The suite failed in this run (see the output of \`make bench\`)."$'\n\n'
+  fi
+done
+
 # --- docs/benchmarks.md ------------------------------------------------------------------------
 if [[ $ONLY != "$ALL_BENCHES" || $QUICK = 1 ]]; then
   echo "== partial or quick run: $DOC left unchanged"
@@ -1019,4 +1041,5 @@ next request head). Peak = VmHWM, the same way.
 ${hm_rows}
 moonwire/Beast: **${R[hm_ratio]}** idle (report; lower is better).
 EOF
+[[ -n $SUITE_MD ]] && printf '\n%s' "${SUITE_MD%$'\n'}" >>"$DOC"
 echo "== wrote $DOC"

@@ -3,7 +3,8 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 MOONWIRE := $(BUILD)/moonwire
 
-.PHONY: all deps configure build demo test test-unit test-lua test-sanitize fuzz bench soak clean
+.PHONY: all deps configure build demo test test-unit test-lua lint test-sanitize fuzz bench soak \
+	install uninstall deb clean
 
 all: build
 
@@ -31,6 +32,30 @@ test-lua: build
 	MOONWIRE_BIN=$(abspath $(MOONWIRE)) $(MOONWIRE) test tests
 
 test: test-unit test-lua
+
+# luacheck (.luacheckrc) over stdlib/lua, scripts/ and the Lua tests; also run by the Lua suite
+# (tests/cli/luacheck_test.lua), so `make test` fails on a warning.
+lint:
+	luacheck --no-color -q stdlib/lua scripts tests types
+
+# Installs the binary, the man page, the docs and the type definitions (docs/editor.md) into
+# $(DESTDIR)$(PREFIX); `make uninstall` removes what the last install wrote
+# ($(BUILD)/install_manifest.txt). Only the binary and the man page are built first.
+PREFIX ?= /usr/local
+install: deps configure
+	ninja -C $(BUILD) moonwire moonwire_man
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) --strip
+
+uninstall:
+	@test -f $(BUILD)/install_manifest.txt || { echo "no $(BUILD)/install_manifest.txt: nothing installed"; exit 1; }
+	xargs -d '\n' rm -fv < $(BUILD)/install_manifest.txt
+	-rmdir --ignore-fail-on-non-empty -p $$(sed -n 's|/[^/]*$$||p' $(BUILD)/install_manifest.txt | sort -u) 2>/dev/null
+
+# A Debian package, $(BUILD)/moonwire_<version>_<arch>.deb (CPack; Depends: from
+# dpkg-shlibdeps). Check it with `dpkg-deb -I`; install with `apt install ./build/moonwire_*.deb`.
+deb: deps configure
+	ninja -C $(BUILD) moonwire moonwire_man
+	cd $(BUILD) && cpack -G DEB
 
 # The same tests on an ASan + LSan + UBSan build in its own directory (docs/reliability.md).
 # Any sanitizer report - in this process or in a moonwire child process the CLI tests start -

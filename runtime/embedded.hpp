@@ -12,4 +12,11 @@ struct EmbeddedModule {
 };
 extern const EmbeddedModule kEmbeddedModules[];
 const EmbeddedModule* find_embedded(const char* name);
+
+// The LuaLS definition files types/*.lua as text ({file name, text, size}, null-terminated).
+extern const EmbeddedModule kEmbeddedTypes[];
+// `moonwire --types DIR`: writes them into DIR (created with its parents if missing, existing
+// files replaced); prints what it wrote on stdout. Returns the exit code (1 and a message on
+// stderr on failure).
+int write_types(const char* dir);
 }  // namespace mw

@@ -27,11 +27,15 @@ constexpr const char* kUsage =
     "  -v        show version information\n"
     "  -E        ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH)\n"
     "  -W        turn warnings on\n"
+    "  --types DIR  write the LuaLS type definitions into DIR (for an editor)\n"
     "  --help    show this help\n"
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n";
 
-void print_version() { std::printf("moonwire 0.1.0 (%s)\n", LUA_RELEASE); }
+#ifndef MW_VERSION
+#define MW_VERSION "0.1.0"  // CMakeLists.txt passes project()'s version
+#endif
+void print_version() { std::printf("moonwire " MW_VERSION " (%s)\n", LUA_RELEASE); }
 
 struct Args {
   int script = 0;  // index of the script in argv, 0 if none
@@ -239,6 +243,13 @@ int main_task(lua_State* L) { return run_step(L, 1); }
 int main(int argc, char** argv) {
   if (argc >= 1 && argv[0] && argv[0][0]) progname = "moonwire";
   bool test_mode = argc >= 2 && std::strcmp(argv[1], "test") == 0;
+  if (argc >= 2 && std::strcmp(argv[1], "--types") == 0) {
+    if (argc != 3 || !argv[2][0]) {
+      std::fprintf(stderr, "%s: usage: moonwire --types DIR\n", progname);
+      return 1;
+    }
+    return mw::write_types(argv[2]);
+  }
   Args a;
   if (!test_mode && !collect_args(argc, argv, a)) return 1;
 

@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
   liblua5.4-dev lua5.4 libssl-dev libedit-dev libgtest-dev
+  # packaging and lint: the man page (pandoc), `make deb` Depends: (dpkg-shlibdeps), luacheck
+  pandoc dpkg-dev lua-check
   # Lua C modules that must load (tests)
   lua-cjson lua-lpeg
   # test peers and tools

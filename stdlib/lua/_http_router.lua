@@ -28,9 +28,8 @@ local function fail(msg) einval(msg, user_level()) end
 local type, select, tostring, tonumber, pairs, ipairs, setmetatable, rawset, error, xpcall =
   type, select, tostring, tonumber, pairs, ipairs, setmetatable, rawset, error, xpcall
 local mtype, floor = math.type, math.floor
-local find, sub, byte, char, gsub, gmatch, lower, match, fmt =
-  string.find, string.sub, string.byte, string.char, string.gsub, string.gmatch, string.lower, string.match,
-  string.format
+local find, sub, byte, char, gsub, gmatch, lower, match =
+  string.find, string.sub, string.byte, string.char, string.gsub, string.gmatch, string.lower, string.match
 local concat, sort = table.concat, table.sort
 local json = require("json")
 local net = require("net")

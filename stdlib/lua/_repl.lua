@@ -28,7 +28,7 @@ local function table_repr(t, depth, seen)
     if ta == "number" or ta == "string" then return a < b end
     return tostring(a) < tostring(b)
   end)
-  for i, k in ipairs(keys) do
+  for _, k in ipairs(keys) do
     if #parts >= 100 then
       if parts[#parts] ~= "..." then parts[#parts + 1] = "..." end
       break

@@ -5,9 +5,9 @@
 local _, einval = ...
 
 local type, tostring, select, error, pairs, next = type, tostring, select, error, pairs, next
-local getmetatable, setmetatable, rawequal = getmetatable, setmetatable, rawequal
+local setmetatable = setmetatable
 local tointeger, huge = math.tointeger, math.huge
-local find, sub, gsub, byte, rep, match = string.find, string.sub, string.gsub, string.byte, string.rep, string.match
+local find, sub, gsub, byte, rep = string.find, string.sub, string.gsub, string.byte, string.rep
 local ulen = utf8.len
 local concat = table.concat
 local dgetmetatable = debug.getmetatable

@@ -17,7 +17,6 @@ local traceback, sethook = debug.traceback, debug.sethook
 local part = debug.getregistry()["moonwire.test_part"]
 local Options = part("options")
 local Reporters = part("reporters")
-local indent = Reporters.indent
 
 -- The chunk name of this file as tracebacks print it: frames from here on are the runner's.
 local SELF = debug.getinfo(1, "S").short_src

@@ -9,8 +9,8 @@
 -- runs every registered test in its own task. Assertions raise plain string errors whose
 -- position points at the caller, so the failure is reported at the line of the test.
 
-local type, tostring, tonumber, next, rawget, rawequal, getmetatable, setmetatable, pcall, error, select =
-  type, tostring, tonumber, next, rawget, rawequal, getmetatable, setmetatable, pcall, error, select
+local type, tostring, tonumber, next, rawget, rawequal, getmetatable, setmetatable, pcall, error =
+  type, tostring, tonumber, next, rawget, rawequal, getmetatable, setmetatable, pcall, error
 local mtype, huge, abs = math.type, math.huge, math.abs
 local fmt, concat, sort = string.format, table.concat, table.sort
 

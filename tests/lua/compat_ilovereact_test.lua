@@ -339,7 +339,7 @@ end)
 
 socks_test("network.connect through a \"host:port\" SOCKS5 proxy; socks5.connect", function()
   local server, url = echo_server()
-  local port, h = start_microsocks()
+  local port, h = start_microsocks() -- luacheck: ignore 211 (h: kept alive until the test ends)
   network.connect(30, url, { proxy = "127.0.0.1:" .. port })
   poll_until(of_type("ws:open"), 1, "ws:open via proxy")
   network.send(30, "tunnelled")

@@ -89,7 +89,7 @@ test("a coroutine waiting for I/O cannot be resumed by another task", function()
 end)
 
 test("isyieldable and running", function()
-  local main, ismain = coroutine.running()
+  local _, ismain = coroutine.running()
   test.eq(ismain, true) -- a task's own thread behaves like the main thread
   test.eq(coroutine.isyieldable(), false)
   local inside = coroutine.wrap(function() return coroutine.isyieldable(), select(2, coroutine.running()) end)

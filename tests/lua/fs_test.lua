@@ -193,7 +193,7 @@ test("other tasks keep running during a 200 MB write and copy", function()
   end)
   local data = string.rep("0123456789abcdef", 200 * 65536)
   fs.write(d .. "/big", data)
-  data = nil
+  data = nil -- luacheck: ignore 311 (garbage)
   fs.copy(d .. "/big", d .. "/big2")
   ticker:cancel()
   test.eq(fs.size(d .. "/big2"), 200 * 1024 * 1024)

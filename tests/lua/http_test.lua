@@ -9,7 +9,7 @@ local function serve(handler)
   local server = net.tcp.listen("127.0.0.1", 0)
   local stats = { conns = 0, requests = 0 }
   local open = {}
-  local handle = { port = server.port }
+  local handle = { port = server.port } -- luacheck: ignore 241 (returned below)
   function handle:close()
     server:close()
     for c in pairs(open) do c:close() end
@@ -437,7 +437,7 @@ test("URL user info becomes Basic authorization", function()
 end)
 
 test("a function body is streamed with Transfer-Encoding: chunked", function()
-  local s, stats = serve(function(req, c)
+  local s = serve(function(req, c)
     respond(c, "200 OK", {}, (req.headers["transfer-encoding"] or "-") .. "|" .. req.body)
   end)
   local parts = { "alpha ", "", "beta ", ("x"):rep(100000) }

@@ -246,7 +246,7 @@ end)
 -- Messages ------------------------------------------------------------------------------------
 
 test("argument errors under pcall name the function", function()
-  local ok, err = pcall(net.tcp.listen, {})
+  local ok, err = pcall(net.tcp.listen, {}) -- luacheck: ignore 231 (only err is checked)
   test.matches(err, "bad argument #1 to 'net%.tcp%.listen'")
   ok, err = pcall(net.tcp.connect)
   test.matches(err, "to 'net%.tcp%.connect'")

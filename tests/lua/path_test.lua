@@ -201,7 +201,7 @@ test("wrong types are argument errors naming the function", function()
   test.raises(function() path.resolve("a", false) end, "bad argument #2 to 'path.resolve'")
   test.raises(function() path.basename("a", {}) end, "bad argument #2 to 'path.basename'")
   -- The error points at the caller's line, as Lua's own argument errors do.
-  local ok, e = pcall(function() path.dirname(nil) end)
+  local _, e = pcall(function() path.dirname(nil) end)
   test.matches(e, "path_test%.lua:%d+: bad argument")
 end)
 

@@ -196,7 +196,7 @@ end)
 
 test("start: kill, wait with a timeout, signals by name and number", function()
   local c = process.start("sleep", { "10" })
-  local err = test.raises(function() c:wait(50) end, "ETIMEDOUT")
+  test.raises(function() c:wait(50) end, "ETIMEDOUT")
   test.eq(c:kill("TERM"), true)
   test.eq(c:wait().signal, "SIGTERM")
   test.eq(c:kill(), false)  -- already exited

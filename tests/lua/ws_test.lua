@@ -130,7 +130,7 @@ end)
 
 test("client close reaches the server with code and reason", function()
   local log = {}
-  local server, acceptor = echo_server(nil, log)
+  local server = echo_server(nil, log)
   local ws = net.ws.connect(url(server))
   ws:send("a")
   ws:recv()
@@ -169,7 +169,7 @@ test("pings are answered while nobody reads; ping/pong show up in recv", functio
 end)
 
 test("subprotocols: server picks the first of its list that the client offered", function()
-  local server, acceptor = echo_server({ protocols = { "v2.chat", "v1.chat" } })
+  local server = echo_server({ protocols = { "v2.chat", "v1.chat" } })
   local ws = net.ws.connect(url(server), { protocols = { "v1.chat", "v2.chat" } })
   test.eq(ws.protocol, "v2.chat")
   ws:close()
@@ -210,7 +210,7 @@ test("origin policy: cross-origin browser request refused with 403 by default", 
 end)
 
 test("a plain HTTP request gets 426 and accept keeps going", function()
-  local server, acceptor = echo_server()
+  local server = echo_server()
   local c = net.tcp.connect("127.0.0.1", server.port)
   c:write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
   test.matches(c:read_line(), "^HTTP/1.1 426")
@@ -298,7 +298,7 @@ test("a send that times out is still delivered whole, after its string was colle
   -- Nothing references the two strings in Lua any more: collect them, reuse the memory.
   collectgarbage("collect")
   collectgarbage("collect")
-  local filler = {}
+  local filler = {} -- luacheck: ignore 241 (garbage for the collector)
   for i = 1, 2 do filler[i] = string.rep(tostring(i), SIZE) end
   ws:set_timeout(10000)
   test.eq(ws:recv().data == message("zero"), true)
@@ -309,13 +309,13 @@ test("a send that times out is still delivered whole, after its string was colle
   test.eq(b.data == message("second"), true, "second message intact")
   c:send("after")
   test.eq(ws:recv().data, "after")
-  filler = nil
+  filler = nil -- luacheck: ignore 311
   ws:close()
   server:close()
 end)
 
 test("several tasks send on one connection: messages never interleave", function()
-  local server, acceptor = echo_server()
+  local server = echo_server()
   local ws = net.ws.connect(url(server))
   local senders = {}
   for i = 1, 8 do

@@ -4,7 +4,6 @@ local proc = dofile("tests/support/proc.lua")
 local bin = os.getenv("MOONWIRE_BIN") or "build/moonwire"
 
 test("scripts/demo.lua runs 100 concurrent clients", function()
-  local dir = proc.tmpdir()
   local h = proc.start(("%s scripts/demo.lua"):format(proc.quote(bin)))
   local out
   for _ = 1, 600 do

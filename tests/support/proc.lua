@@ -99,7 +99,7 @@ end
 
 -- Runs a shell command to completion (blocking; for short setup steps like openssl).
 function M.run(cmd)
-  local ok, how, code = os.execute(cmd)
+  local ok, _, code = os.execute(cmd)
   return ok == true, code
 end
 

@@ -1,0 +1,18 @@
+# Turns the LuaLS definition files types/*.lua into a C++ table {file name, text}
+# (runtime/embedded.hpp: kEmbeddedTypes), written out by `moonwire --types DIR`.
+separate_arguments(SOURCES)
+set(body "")
+set(table "")
+set(i 0)
+foreach(src IN LISTS SOURCES)
+  get_filename_component(name ${src} NAME)
+  file(READ ${src} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  math(EXPR len "${hexlen} / 2")
+  string(APPEND body "static const unsigned char type_${i}[] = {${bytes}0};\n")
+  string(APPEND table "  {\"${name}\", reinterpret_cast<const char*>(type_${i}), ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+file(WRITE ${OUT}.tmp "#include \"runtime/embedded.hpp\"\nnamespace mw {\n${body}\nconst EmbeddedModule kEmbeddedTypes[] = {\n${table}  {nullptr, nullptr, 0}};\n}\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

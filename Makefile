@@ -18,7 +18,7 @@ $(BUILD)/build.ninja:
 configure: $(BUILD)/build.ninja
 
 build: deps configure
-	ninja -C $(BUILD) moonwire moonwire_unit
+	ninja -C $(BUILD) moonwire moonwire_unit moonwire_man
 
 demo: build
 	$(MOONWIRE) scripts/demo.lua
@@ -39,17 +39,18 @@ lint:
 	luacheck --no-color -q stdlib/lua scripts tests types
 
 # Installs the binary, the man page, the docs and the type definitions (docs/editor.md) into
-# $(DESTDIR)$(PREFIX); `make uninstall` removes what the last install wrote
-# ($(BUILD)/install_manifest.txt). Only the binary and the man page are built first.
+# $(DESTDIR)$(PREFIX); `make uninstall [DESTDIR=...]` removes what the last `make install` wrote: CMake's
+# install_manifest.txt, kept as $(BUILD)/install_manifest.make.txt (CPack rewrites the former
+# with the package's paths, which must never be removed by hand).
 PREFIX ?= /usr/local
+MANIFEST := $(BUILD)/install_manifest.make.txt
 install: deps configure
 	ninja -C $(BUILD) moonwire moonwire_man
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) --strip
+	cp $(BUILD)/install_manifest.txt $(MANIFEST)
 
 uninstall:
-	@test -f $(BUILD)/install_manifest.txt || { echo "no $(BUILD)/install_manifest.txt: nothing installed"; exit 1; }
-	xargs -d '\n' rm -fv < $(BUILD)/install_manifest.txt
-	-rmdir --ignore-fail-on-non-empty -p $$(sed -n 's|/[^/]*$$||p' $(BUILD)/install_manifest.txt | sort -u) 2>/dev/null
+	tools/uninstall.sh $(MANIFEST) $(DESTDIR)
 
 # A Debian package, $(BUILD)/moonwire_<version>_<arch>.deb (CPack; Depends: from
 # dpkg-shlibdeps). Check it with `dpkg-deb -I`; install with `apt install ./build/moonwire_*.deb`.

@@ -65,7 +65,7 @@ ptest("cmake --install into a DESTDIR: binary, man page, docs, type definitions;
   test.eq(must("cd " .. q(dest) .. " && find . -maxdepth 2 | sort"), ".\n./opt\n./opt/mw\n")
   -- The man page renders, with its NAME section and the options of docs/cli.md.
   local man = must("MANWIDTH=80 man -l " .. q(root .. "/share/man/man1/moonwire.1") .. " | col -b")
-  test.matches(man, "NAME%s+moonwire %- run Lua 5%.4 scripts")
+  test.matches(man, "NAME%s+moonwire%s+%-%s+run%s+Lua%s+5%.4%s+scripts")
   test.matches(man, "%-%-types DIR")
   test.eq(must(q(root .. "/bin/moonwire") .. " -v"), "moonwire " .. version_of_project() .. " (Lua 5.4." ..
     must("lua5.4 -v"):match("Lua 5%.4%.(%d+)") .. ")\n")
@@ -73,6 +73,10 @@ ptest("cmake --install into a DESTDIR: binary, man page, docs, type definitions;
   -- The installed definitions are the embedded ones.
   must(q(root .. "/bin/moonwire") .. " --types " .. q(dir .. "/types"))
   must("diff -r " .. q(dir .. "/types") .. " " .. q(root .. "/share/moonwire/types"))
+  -- make uninstall's script removes every file and moonwire's own directories.
+  must("tools/uninstall.sh " .. q(build .. "/install_manifest_Unspecified.txt") .. " " .. q(dest))
+  test.eq(must("cd " .. q(dest) .. " && find . -type f"), "")
+  test.eq(must("cd " .. q(dest) .. " && find . -name '*moonwire*'"), "")
 end, { timeout = 120 })
 
 ptest("make deb: a .deb with Depends: from the binary's libraries; extracted, it runs", function()

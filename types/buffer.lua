@@ -7,6 +7,7 @@
 ---@class buffer
 buffer = {}
 
+-- metatable: moonwire.buffer
 ---A byte buffer. `#buf` is its length; `a == b` compares bytes; `a .. b` makes a new buffer;
 ---`tostring(buf)` is `"Buffer(N bytes)"`. Positions are 1-based.
 ---@class buffer.Buffer

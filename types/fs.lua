@@ -193,6 +193,7 @@ function fs.temp_dir() end
 ---@return fs.File
 function fs.open(path, mode) end
 
+-- metatable: moonwire.fs.file
 ---A file opened by `fs.open` (closed when it leaves a `<close>` scope or is collected).
 ---@class fs.File
 ---@field path string the path given
@@ -265,6 +266,7 @@ function File:close() end
 ---@return fs.Watcher
 function fs.watch(path, fn) end
 
+-- metatable: moonwire.fs.watcher
 ---A watcher (`fs.watch`).
 ---@class fs.Watcher
 ---@field path string

@@ -13,6 +13,7 @@ function http.server.new() end
 
 ---@alias http.RouteHandler async fun(ctx: http.Context): (string|http.HandlerResponse|nil)
 
+-- metatable: lua:http.server.app
 ---An app (`http.server.new()`); route methods return the app, so they chain.
 ---@class http.App
 ---@field port integer? set while the app listens

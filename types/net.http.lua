@@ -122,6 +122,7 @@ function net.http.pool(settings) end
 ---@return http.Session
 function net.http.create_session(opts) end
 
+-- metatable: moonwire.http.session
 ---A client session (`http.create_session`).
 ---@class http.Session
 local Session = {}
@@ -240,6 +241,7 @@ function Session:clear_cookies() end
 ---@field ipv6_only? boolean default false
 ---@field access_log? boolean|fun(line: string) one combined-format line per response (true: on stdout)
 
+-- metatable: moonwire.http.request
 ---A server request (the handler's argument).
 ---@class http.Request
 ---@field method string `"GET"`, `"POST"`, ... as sent
@@ -282,6 +284,7 @@ function Request:respond(status, headers) end
 ---@return net.ws.Conn
 function Request:upgrade(opts) end
 
+-- metatable: moonwire.http.writer
 ---A streamed response (`req:respond`).
 ---@class http.ResponseWriter
 local ResponseWriter = {}
@@ -316,6 +319,7 @@ function ResponseWriter:close() end
 ---@return http.Server
 function net.http.listen(host, port, handler, opts) end
 
+-- metatable: moonwire.http.server
 ---An HTTP server (`net.http.listen`).
 ---@class http.Server
 ---@field port integer

@@ -52,6 +52,7 @@ function net.tcp.connect(host, port, opts) end
 ---@return net.tcp.Server
 function net.tcp.listen(host, port, opts) end
 
+-- metatable: moonwire.tcp.server
 ---A TCP server (`net.tcp.listen`); supports `<close>`.
 ---@class net.tcp.Server
 ---@field port integer the bound port
@@ -72,6 +73,7 @@ function Server:local_addr() end
 ---Stops listening; a waiting `accept` raises `closed`. Idempotent.
 function Server:close() end
 
+-- metatable: moonwire.tcp.conn
 ---A TCP connection; supports `<close>` (closed by GC too).
 ---@class net.tcp.Conn
 local Conn = {}

@@ -21,6 +21,7 @@ net.udp = {}
 ---@return net.udp.Socket
 function net.udp.bind(host, port, opts) end
 
+-- metatable: moonwire.udp.socket
 ---A UDP socket; supports `<close>`.
 ---@class net.udp.Socket
 ---@field port integer the bound port

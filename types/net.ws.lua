@@ -74,6 +74,7 @@ function net.ws.listen(host, port, opts) end
 ---@return net.ws.Group
 function net.ws.group() end
 
+-- metatable: moonwire.ws.conn
 ---A WebSocket connection (client or server side); supports `<close>`.
 ---@class net.ws.Conn
 ---@field protocol string? the subprotocol chosen
@@ -136,6 +137,7 @@ function Conn:local_addr() end
 ---@return boolean
 function Conn:is_open() end
 
+-- metatable: moonwire.ws.server
 ---A WebSocket server (`net.ws.listen`).
 ---@class net.ws.Server
 ---@field port integer
@@ -169,6 +171,7 @@ function Server:close() end
 ---@return string
 function Server:local_addr() end
 
+-- metatable: moonwire.ws.group
 ---A client group (`net.ws.group()`).
 ---@class net.ws.Group
 local Group = {}

@@ -64,6 +64,7 @@ function process.spawn(cmd, args, opts) end
 ---@return process.Child
 function process.start(cmd, args, opts) end
 
+-- metatable: moonwire.process.child
 ---A running child (`process.start`).
 ---@class process.Child
 ---@field pid integer
@@ -84,6 +85,7 @@ function Child:wait(timeout_ms) end
 ---@return boolean sent `false` if it had exited
 function Child:kill(signal) end
 
+-- metatable: moonwire.process.stdin
 ---The child's standard input.
 ---@class process.ChildInput
 local ChildInput = {}
@@ -98,6 +100,7 @@ function ChildInput:write(data) end
 ---End of input for the child.
 function ChildInput:close() end
 
+-- metatable: moonwire.process.stream
 ---The child's stdout or stderr (with `"pipe"`).
 ---@class process.ChildOutput
 local ChildOutput = {}

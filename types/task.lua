@@ -8,6 +8,7 @@ task = {}
 
 ---@alias task.Status "running"|"suspended"|"done"|"failed"|"cancelled"
 
+-- metatable: moonwire.task
 ---A task: `task.spawn`'s result.
 ---@class task.Task
 ---@field status task.Status `"running"`, `"suspended"` (waiting or ready), `"done"`, `"failed"`, `"cancelled"`
@@ -26,6 +27,7 @@ function Task:join(timeout_seconds) end
 ---@return boolean requested `false` if the task had already finished
 function Task:cancel() end
 
+-- metatable: moonwire.channel
 ---A channel between tasks (`task.channel`).
 ---@class task.Channel
 ---@operator len: integer

@@ -64,9 +64,15 @@ ptest("cmake --install into a DESTDIR: binary, man page, docs, type definitions;
   -- Nothing outside DESTDIR.
   test.eq(must("cd " .. q(dest) .. " && find . -maxdepth 2 | sort"), ".\n./opt\n./opt/mw\n")
   -- The man page renders, with its NAME section and the options of docs/cli.md.
-  local man = must("MANWIDTH=80 man -l " .. q(root .. "/share/man/man1/moonwire.1") .. " | col -b")
-  test.matches(man, "NAME%s+moonwire%s+%-%s+run%s+Lua%s+5%.4%s+scripts")
-  test.matches(man, "%-%-types DIR")
+  local roff = proc.read_file(root .. "/share/man/man1/moonwire.1")
+  test.matches(roff, '\n%.TH "MOONWIRE" "1" "" "moonwire ' .. version_of_project():gsub("%.", "%%.") .. '"')
+  test.matches(roff, "\n%.SH NAME\n")
+  test.matches(roff, "\n%.SH Options\n")
+  if proc.have("man") and proc.have("col") then
+    local man = must("MANWIDTH=80 man -l " .. q(root .. "/share/man/man1/moonwire.1") .. " | col -b")
+    test.matches(man, "NAME%s+moonwire%s+%-%s+run%s+Lua%s+5%.4%s+scripts")
+    test.matches(man, "%-%-types DIR")
+  end
   test.eq(must(q(root .. "/bin/moonwire") .. " -v"), "moonwire " .. version_of_project() .. " (Lua 5.4." ..
     must("lua5.4 -v"):match("Lua 5%.4%.(%d+)") .. ")\n")
   test.eq(run_shebang_script(root .. "/bin", dir), 'hello {"a":"1"} true\n')
@@ -94,9 +100,12 @@ ptest("make deb: a .deb with Depends: from the binary's libraries; extracted, it
   test.ok(depends, "a Depends: line\n" .. info)
   test.matches(depends, "liblua5%.4%-0")
   test.matches(depends, "libc6 %(>= ")
-  -- Static Boost/OpenSSL/libstdc++: none of them is a dependency.
+  -- Static Boost/OpenSSL/libstdc++ (the release link; a sanitizer build keeps libstdc++ shared):
+  -- none of them is a dependency.
   test.ok(not depends:find("libssl", 1, true), depends)
-  test.ok(not depends:find("libstdc++", 1, true), depends)
+  if not must("readelf -d " .. q(cli.bin)):find("libstdc++", 1, true) then
+    test.ok(not depends:find("libstdc++", 1, true), depends)
+  end
   local files = must("dpkg-deb -c " .. q(deb))
   for _, f in ipairs({ "./usr/bin/moonwire", "./usr/share/man/man1/moonwire.1", "./usr/share/doc/moonwire/README.md",
     "./usr/share/moonwire/types/fs.lua" }) do

@@ -6,6 +6,7 @@
 ---@class crypto
 crypto = {}
 
+-- options: crypto.cpp:kKnown
 ---Options of the digests and `crypto.hmac`.
 ---@class crypto.DigestOptions
 ---@field raw? boolean return the digest bytes instead of lower-case hex (default false)

@@ -72,7 +72,7 @@ function App:use(prefix, fn) end
 ---closed (1000) when `fn` returns. `opts` are `net.ws.listen`'s.
 ---@param path string
 ---@param fn async fun(ws: net.ws.Conn, ctx: http.Context)
----@param opts? net.ws.ListenOptions
+---@param opts? net.ws.UpgradeOptions
 ---@return http.App
 function App:ws(path, fn, opts) end
 

@@ -7,6 +7,7 @@
 ---@field null lightuserdata the sentinel for JSON `null` (what `decode` gives for `null` by default)
 json = {}
 
+-- options: json.encode, json.pretty
 ---Options of `json.encode` / `json.pretty`.
 ---@class json.EncodeOptions
 ---@field pretty? boolean line breaks and indentation (default false; true when `indent` is given)
@@ -14,6 +15,7 @@ json = {}
 ---@field sort_keys? boolean write object keys in byte order (default: same as `pretty`)
 ---@field max_depth? integer maximum nesting, 1..5000 (default 1000)
 
+-- options: json.decode
 ---Options of `json.decode`.
 ---@class json.DecodeOptions
 ---@field null? any the value JSON `null` becomes (default `json.null`)

@@ -12,6 +12,7 @@
 ---@field server http.server the router (`require("http.server")`, docs/net.http.router.md)
 net.http = {}
 
+-- options: http request
 ---Options of every client call (`http.get`, `http.request`, a session's methods).
 ---@class http.RequestOptions
 ---@field method? string for `request` only (default `"GET"`); any token, upper-cased
@@ -95,6 +96,7 @@ function net.http.patch(url, body, opts) end
 ---@return http.Response
 function net.http.request(url_or_opts, opts) end
 
+-- options: http.pool
 ---Settings of the keep-alive pool (`http.pool`).
 ---@class http.PoolSettings
 ---@field max_idle_per_origin? integer default 16
@@ -114,6 +116,7 @@ function net.http.request(url_or_opts, opts) end
 ---@return http.PoolStats
 function net.http.pool(settings) end
 
+-- options: http.create_session
 ---@class http.SessionOptions
 ---@field cookies? table<string, string> stored as `set_cookie(name, value)` does (sent to every host)
 
@@ -178,6 +181,7 @@ function Session:patch(url, body, opts) end
 ---@return http.Response
 function Session:request(url_or_opts, opts) end
 
+-- options: set_cookie
 ---Attributes of `s:set_cookie`.
 ---@class http.CookieAttributes
 ---@field domain? string sent to that domain and its subdomains (without it: to every host)
@@ -225,6 +229,7 @@ function Session:clear_cookies() end
 
 -- The server --------------------------------------------------------------------------------
 
+-- options: net.http.listen
 ---Options of `net.http.listen`.
 ---@class http.ListenOptions
 ---@field tls? net.TlsOptions `{cert_file, key_file}`: serve HTTPS
@@ -280,7 +285,7 @@ function Request:respond(status, headers) end
 ---Completes the WebSocket handshake on this connection (options of `net.ws.listen`); raises
 ---`EHANDSHAKE` (with `status`) when refused.
 ---@async
----@param opts? net.ws.ListenOptions
+---@param opts? net.ws.UpgradeOptions
 ---@return net.ws.Conn
 function Request:upgrade(opts) end
 
@@ -299,6 +304,7 @@ function ResponseWriter:write(data) end
 ---@async
 function ResponseWriter:close() end
 
+-- options: response
 ---What a handler returns: a string (200), a table, or a file.
 ---@class http.HandlerResponse
 ---@field status? integer 200..599 (default 200)
@@ -318,6 +324,12 @@ function ResponseWriter:close() end
 ---@param opts? http.ListenOptions
 ---@return http.Server
 function net.http.listen(host, port, handler, opts) end
+
+-- options: net.http.listen tls
+---The files of `srv:reload_tls`.
+---@class http.TlsFiles
+---@field cert_file string certificate chain (PEM)
+---@field key_file string private key (PEM)
 
 -- metatable: moonwire.http.server
 ---An HTTP server (`net.http.listen`).
@@ -346,7 +358,7 @@ function Server:wait(timeout_s) end
 
 ---Re-reads the certificate and key (the same files or the new ones) for new connections;
 ---`ETLS` for a bad file (nothing changes).
----@param files? {cert_file: string, key_file: string}
+---@param files? http.TlsFiles
 ---@return true
 function Server:reload_tls(files) end
 

@@ -7,6 +7,7 @@
 ---@class net
 net = {}
 
+-- options: net.resolve
 ---Options of `net.resolve`.
 ---@class net.ResolveOptions
 ---@field family? 4|6|"inet"|"inet6"|"ipv4"|"ipv6"|"any" default `"any"`
@@ -22,6 +23,7 @@ function net.resolve(host, opts) end
 ---@class net.socks5
 net.socks5 = {}
 
+-- options: net.socks5.connect
 ---Options of `net.socks5.connect`.
 ---@class net.socks5.ConnectOptions
 ---@field resolve? "proxy"|"local" who resolves the target name (default `"proxy"`: socks5h)

@@ -8,14 +8,17 @@
 ---@class net.tcp
 net.tcp = {}
 
+-- options: tls
 ---TLS options (`tls = { ... }`) of clients and servers.
 ---@class net.TlsOptions
+---@field enabled? boolean false: no TLS after all (default true)
 ---@field verify? boolean verify the chain against the system store (or `ca_file`) and the host name (default true); on a server with `ca_file`, whether client certificates are required
 ---@field ca_file? string PEM file of trusted CAs (default: the system store); on a server, requests client certificates
 ---@field cert_file? string certificate chain (PEM): the client certificate, or the server's (required for servers)
 ---@field key_file? string its private key (PEM)
 ---@field server_name? string name sent in SNI and checked against the certificate (default: the host)
 
+-- options: net.tcp.connect
 ---Options of `net.tcp.connect`.
 ---@class net.tcp.ConnectOptions
 ---@field timeout? number milliseconds for the whole connect (DNS + TCP + TLS handshake); default none
@@ -23,6 +26,7 @@ net.tcp = {}
 ---@field proxy? string `"http://[user:pass@]host:port"`, `"socks5://..."`, `"socks5h://..."` (docs/proxies.md)
 ---@field nodelay? boolean TCP_NODELAY (default true)
 
+-- options: net.tcp.listen
 ---Options of `net.tcp.listen`.
 ---@class net.tcp.ListenOptions
 ---@field backlog? integer listen queue length (default: the system maximum)
@@ -31,6 +35,7 @@ net.tcp = {}
 ---@field tls? net.TlsOptions `{cert_file, key_file[, ca_file, verify]}`: a TLS server
 ---@field handshake_timeout? number ms a TLS client may take to finish its handshake (default 10000)
 
+-- options: starttls
 ---Options of `conn:starttls`.
 ---@class net.tcp.StartTlsOptions: net.TlsOptions
 ---@field server? boolean the server side (needs `cert_file`, `key_file`); default false

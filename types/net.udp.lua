@@ -7,6 +7,7 @@
 ---@class net.udp
 net.udp = {}
 
+-- options: net.udp.bind
 ---Options of `net.udp.bind`.
 ---@class net.udp.BindOptions
 ---@field reuseaddr? boolean several sockets on one port (default false)

@@ -6,6 +6,7 @@
 ---@class net.url
 net.url = {}
 
+-- options: net.url.build
 ---A parsed URL (`net.url.parse`), also what `net.url.build` takes.
 ---@class net.url.Parts
 ---@field scheme? string as written (`"https"`); absent for a relative reference

@@ -8,6 +8,7 @@
 ---@class net.ws
 net.ws = {}
 
+-- options: net.ws.connect
 ---Options of `net.ws.connect`.
 ---@class net.ws.ConnectOptions
 ---@field timeout? number ms for the whole connect: DNS + TCP + TLS + WebSocket handshake
@@ -22,11 +23,11 @@ net.ws = {}
 ---@field tls? net.TlsOptions TLS options for `wss://` (verification on by default)
 ---@field proxy? string `"http://..."`, `"socks5://..."`, `"socks5h://..."` (docs/proxies.md)
 
----Options of `net.ws.listen`.
----@class net.ws.ListenOptions
+-- options: upgrade.cpp:known
+---Options of `req:upgrade` (the HTTP server) and `app:ws`; with more, of `net.ws.listen`.
+---@class net.ws.UpgradeOptions
 ---@field protocols? string[] subprotocols supported, in order of preference
 ---@field origins? string[]|"*"|fun(origin: string?, req: table): boolean who may connect by `Origin` (default same-origin; no `Origin` is accepted)
----@field tls? net.TlsOptions `{cert_file, key_file}`: a `wss://` server
 ---@field max_message? integer largest incoming message (default 64 MiB; bigger closes with 1009)
 ---@field compression? boolean accept permessage-deflate (default false)
 ---@field handshake_timeout? number ms for TLS + WebSocket handshakes (default 10000)
@@ -34,10 +35,15 @@ net.ws = {}
 ---@field max_queue? integer per-client bound for `broadcast`, bytes (default 1 MiB; over it: close 1008)
 ---@field ping_interval? number as for clients, for every connection
 ---@field close_timeout? number as for clients (default 5000)
+---@field group? net.ws.Group a group the accepted connections join
+
+-- options: net.ws.listen
+---Options of `net.ws.listen`.
+---@class net.ws.ListenOptions: net.ws.UpgradeOptions
+---@field tls? net.TlsOptions `{cert_file, key_file}`: a `wss://` server
 ---@field backlog? integer listen queue length
 ---@field reuseport? boolean SO_REUSEPORT (default false)
 ---@field ipv6_only? boolean default false
----@field group? net.ws.Group a group the accepted connections join
 
 ---@alias net.ws.MessageType "text"|"binary"|"ping"|"pong"|"close"
 

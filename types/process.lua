@@ -16,6 +16,7 @@ process = {}
 ---@field [string] string?
 ---@overload fun(): table<string, string>
 
+-- options: process.cpp:kOptions
 ---Options of `process.exec` and `process.spawn`.
 ---@class process.ExecOptions
 ---@field cwd? string working directory of the child (default: this process's)
@@ -50,6 +51,7 @@ function process.exec(cmd, opts) end
 ---@return process.Result
 function process.spawn(cmd, args, opts) end
 
+-- options: process.start
 ---Options of `process.start`.
 ---@class process.StartOptions
 ---@field cwd? string

@@ -10,6 +10,8 @@
 --   function X.y.f(a, b) end      a module function (X a module path), `function X.y:f()` too
 --   function Obj:m(a) end         a method of the class whose table is the local Obj
 --   -- metatable: moonwire.tcp.conn   (just before ---@class) the runtime metatable of the class
+--   -- options: net.tcp.connect   (before ---@class) the class lists the options that
+--                                 check_options(L, i, "net.tcp.connect", known) accepts
 --   X.y = A.b                     an alias (`http = net.http`); `-- alias: X = Y` in a comment too
 --   ---@class a.b + local M = {}   a lower-case class bound to a local: the module `a.b`
 -- Every parameter of every function has a `---@param` line (`...` too).
@@ -46,7 +48,8 @@ end
 -- Parses the definition files. Returns defs: {paths = {path = {kind, file, line}},
 -- aliases = {path = original}, methods = {metatable = {name = where}}, problems = {...}}.
 local function parse_types(dir)
-  local defs = { paths = {}, aliases = {}, methods = {}, classes = {}, problems = {} }
+  local defs = { paths = {}, aliases = {}, methods = {}, classes = {}, problems = {},
+    class_fields = {}, class_parent = {}, options = {} }
   for _, file in ipairs(lines_of("ls " .. q(dir) .. "/*.lua")) do
     local short = file:match("[^/]+$")
     local meta_name
@@ -54,7 +57,7 @@ local function parse_types(dir)
     local var_class = {}    -- variable -> class name
     local class_mt = {}     -- class name -> runtime metatable name
     local class_path = {}   -- class name -> module path
-    local pending_class, pending_mt, current_class
+    local pending_class, pending_mt, pending_opt, current_class
     local doc_params = {}
     local last_return
     local n = 0
@@ -65,14 +68,23 @@ local function parse_types(dir)
       if mn then meta_name = mn end
       local mt = line:match("^%-%-%s*metatable:%s*(%S+)")
       if mt then pending_mt = mt end
+      local opt = line:match("^%-%-%s*options:%s*(.-)%s*$")
+      if opt then pending_opt = opt end
       local cls = line:match("^%-%-%-@class%s+([%w_.]+)")
       if cls then
         pending_class, current_class = cls, cls
+        defs.class_fields[cls] = defs.class_fields[cls] or {}
+        defs.class_parent[cls] = line:match("^%-%-%-@class%s+[%w_.]+%s*:%s*([%w_.]+)")
+        if pending_opt then
+          for key in pending_opt:gmatch("%s*([^,]*[^,%s])") do defs.options[key] = { class = cls, where = where } end
+        end
+        pending_opt = nil
         if pending_mt then class_mt[cls] = pending_mt; defs.classes[pending_mt] = cls end
         pending_mt = nil
       end
       local field = line:match("^%-%-%-@field%s+([%w_]+)")
       if field and current_class then
+        defs.class_fields[current_class][field] = true
         local mp = class_path[current_class]
         if mp then
           defs.paths[mp .. "." .. field] = { kind = "field", where = where }
@@ -209,6 +221,52 @@ local function covered(defs, rt, path)
   end
 end
 
+-- The option names the C++ bindings accept: every `check_options(L, i, "NAME", ARRAY)` with
+-- its `ARRAY[] = {...}` (macros of the headers expanded). Keyed by each string literal of the
+-- name argument, or by "file.cpp:ARRAY" when the name is a variable.
+local function cpp_option_lists()
+  local macros, lists = {}, {}
+  local files = lines_of("find stdlib runtime -name '*.cpp' -o -name '*.hpp' | sort")
+  local texts = {}
+  for _, f in ipairs(files) do
+    local text = proc.read_file(f):gsub("\\\n", " ")
+    texts[f] = text
+    for name, body in text:gmatch("#define%s+(MW_[%w_]+)%s+([^\n]*)") do macros[name] = body end
+  end
+  local function expand(body, out, depth)
+    for item in body:gmatch("[^,]+") do
+      item = item:match("^%s*(.-)%s*$")
+      local str = item:match('^"(.*)"$')
+      if str then
+        out[str] = true
+      elseif macros[item] and depth < 5 then
+        expand(macros[item], out, depth + 1)
+      end
+    end
+    return out
+  end
+  for f, text in pairs(texts) do
+    local base = f:match("[^/]+$")
+    for pos, name_arg, arr in text:gmatch("()check_options%(L,%s*[^,]+,%s*([^,]-),%s*([%w_]+)%)") do
+      -- the array's definition closest before the call
+      local body
+      for p2, b in text:gmatch("()" .. arr .. "%[%]%s*=%s*{(.-)}") do
+        if p2 < pos then body = b end
+      end
+      if body then
+        local names = expand(body:gsub("nullptr", ""), {}, 0)
+        local keyed = false
+        for lit in name_arg:gmatch('"([^"]*)"') do
+          lists[lit] = { names = names, where = base }
+          keyed = true
+        end
+        if not keyed then lists[base .. ":" .. arr] = { names = names, where = base } end
+      end
+    end
+  end
+  return lists
+end
+
 test("moonwire --types DIR writes every types/*.lua file, unchanged", function()
   local dir = proc.tmpdir()
   local r = cli.run({ "--types", dir .. "/a/b" })
@@ -290,6 +348,40 @@ test("the definitions match the runtime: every global, module function, field an
   section("in the runtime, not in types/", missing)
   section("in types/, not in the runtime", extra)
   section("wrong kind", wrong)
+  -- Options tables: the fields of each class marked `-- options: NAME` (and its parents) are
+  -- the names the C++ binding NAME accepts.
+  local lists = cpp_option_lists()
+  local opt_missing, opt_extra, unmarked = {}, {}, {}
+  for key, list in pairs(lists) do
+    local o = defs.options[key]
+    if not o then
+      local names = {}
+      for n in pairs(list.names) do names[#names + 1] = n end
+      table.sort(names)
+      unmarked[#unmarked + 1] = ("%s (%s): %s"):format(key, list.where, table.concat(names, ", "))
+    else
+      local fields, cls = {}, o.class
+      while cls do
+        for f in pairs(defs.class_fields[cls] or {}) do fields[f] = true end
+        cls = defs.class_parent[cls]
+      end
+      for n in pairs(list.names) do
+        if not fields[n] then opt_missing[#opt_missing + 1] = ("%s.%s (option of %s)"):format(o.class, n, key) end
+      end
+      for n in pairs(fields) do
+        if not list.names[n] then opt_extra[#opt_extra + 1] = ("%s.%s (%s; %s does not accept it)"):format(o.class, n, o.where, key) end
+      end
+    end
+  end
+  for key, o in pairs(defs.options) do
+    if not lists[key] then opt_extra[#opt_extra + 1] = ("-- options: %s (%s): no such check_options call"):format(key, o.where) end
+  end
+  table.sort(opt_missing)
+  table.sort(opt_extra)
+  table.sort(unmarked)
+  section("options the C++ code accepts, not in types/", opt_missing)
+  section("options in types/ the C++ code does not accept", opt_extra)
+  section("check_options calls with no ---@class marked '-- options: NAME'", unmarked)
   section("definition problems", defs.problems)
   section("modules that did not load", rt.errors)
   test.ok(#report == 0, "types/ and the runtime differ:\n" .. table.concat(report, "\n"))

@@ -23,6 +23,7 @@ stds.moonwire = {
   read_globals = {
     "task", "time", "json", "net", "http", "crypto", "buffer", "fs", "path", "os_ext", "websocket",
     "setTimeout", "setInterval", "clearTimeout", "clearInterval",
+    "redis",  -- the redis module (a global once that branch is merged; harmless before)
     string = { fields = fields(string_helpers) },
     table = { fields = fields(table_helpers) },
   },

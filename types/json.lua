@@ -4,7 +4,7 @@
 -- `json.decode: unexpected '2' at line 1 column 4`); bad options raise `bad argument` errors.
 
 ---@class json
----@field null lightuserdata the sentinel for JSON `null` (what `decode` gives for `null` by default)
+---@field null table the sentinel for JSON `null` (what `decode` gives for `null` by default)
 json = {}
 
 -- options: json.encode, json.pretty

@@ -6,8 +6,11 @@ string(REGEX REPLACE "^# [^\n]*\n" "" cli "${cli}")
 file(READ ${HEAD} head)
 string(REGEX REPLACE "\n## SEE ALSO.*" "" name "${head}")
 string(REGEX MATCH "## SEE ALSO.*" see "${head}")
-# Links to the other pages (testing.md, ...) name files of the installed docs.
-string(REGEX REPLACE "\\]\\(([a-z.-]+\\.md)(#[^)]*)?\\)" "] (\\1)" cli "${cli}")
+# Links: to the other pages (testing.md, ...) they name files of the installed docs; links
+# within the page become their text.
+string(REGEX REPLACE "\\[([a-z.-]+\\.md)\\]\\([a-z.-]+\\.md(#[^)]*)?\\)" "\\1" cli "${cli}")
+string(REGEX REPLACE "\\[([^]]*)\\]\\(([a-z.-]+\\.md)(#[^)]*)?\\)" "\\1 (\\2)" cli "${cli}")
+string(REGEX REPLACE "\\[([^]]*)\\]\\(#[^)]*\\)" "\\1" cli "${cli}")
 file(WRITE ${OUT}.md "${name}\n\n## SYNOPSIS\n${cli}\n${see}")
 execute_process(
   COMMAND ${PANDOC} -s -t man --shift-heading-level-by=-1 -M title=MOONWIRE -M section=1

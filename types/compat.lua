@@ -29,25 +29,25 @@ local hoozi_http = {}
 
 ---`get(url, callback[, timeout_s])` or `get(url, options, callback)`; returns at once.
 ---@param url string
----@param callback_or_opts fun(resp: compat.hoozi_http.Response)|compat.hoozi_http.Options
+---@param callback_or_opts (fun(resp: compat.hoozi_http.Response))|compat.hoozi_http.Options
 ---@param timeout_or_callback? number|fun(resp: compat.hoozi_http.Response)
 function hoozi_http.get(url, callback_or_opts, timeout_or_callback) end
 
 ---As `get`.
 ---@param url string
----@param callback_or_opts fun(resp: compat.hoozi_http.Response)|compat.hoozi_http.Options
+---@param callback_or_opts (fun(resp: compat.hoozi_http.Response))|compat.hoozi_http.Options
 ---@param timeout_or_callback? number|fun(resp: compat.hoozi_http.Response)
 function hoozi_http.head(url, callback_or_opts, timeout_or_callback) end
 
 ---As `get`.
 ---@param url string
----@param callback_or_opts fun(resp: compat.hoozi_http.Response)|compat.hoozi_http.Options
+---@param callback_or_opts (fun(resp: compat.hoozi_http.Response))|compat.hoozi_http.Options
 ---@param timeout_or_callback? number|fun(resp: compat.hoozi_http.Response)
 function hoozi_http.delete(url, callback_or_opts, timeout_or_callback) end
 
 ---As `get`.
 ---@param url string
----@param callback_or_opts fun(resp: compat.hoozi_http.Response)|compat.hoozi_http.Options
+---@param callback_or_opts (fun(resp: compat.hoozi_http.Response))|compat.hoozi_http.Options
 ---@param timeout_or_callback? number|fun(resp: compat.hoozi_http.Response)
 function hoozi_http.options(url, callback_or_opts, timeout_or_callback) end
 

@@ -70,21 +70,21 @@ function net.http.options(url, opts) end
 ---`body` may be nil (then `opts.body` / `opts.json`); `post(url, opts)` works too.
 ---@async
 ---@param url string
----@param body? string|fun(): string?|http.RequestOptions
+---@param body? string|(fun(): string?)|http.RequestOptions
 ---@param opts? http.RequestOptions
 ---@return http.Response
 function net.http.post(url, body, opts) end
 
 ---@async
 ---@param url string
----@param body? string|fun(): string?|http.RequestOptions
+---@param body? string|(fun(): string?)|http.RequestOptions
 ---@param opts? http.RequestOptions
 ---@return http.Response
 function net.http.put(url, body, opts) end
 
 ---@async
 ---@param url string
----@param body? string|fun(): string?|http.RequestOptions
+---@param body? string|(fun(): string?)|http.RequestOptions
 ---@param opts? http.RequestOptions
 ---@return http.Response
 function net.http.patch(url, body, opts) end
@@ -156,21 +156,21 @@ function Session:options(url, opts) end
 
 ---@async
 ---@param url string
----@param body? string|fun(): string?|http.RequestOptions
+---@param body? string|(fun(): string?)|http.RequestOptions
 ---@param opts? http.RequestOptions
 ---@return http.Response
 function Session:post(url, body, opts) end
 
 ---@async
 ---@param url string
----@param body? string|fun(): string?|http.RequestOptions
+---@param body? string|(fun(): string?)|http.RequestOptions
 ---@param opts? http.RequestOptions
 ---@return http.Response
 function Session:put(url, body, opts) end
 
 ---@async
 ---@param url string
----@param body? string|fun(): string?|http.RequestOptions
+---@param body? string|(fun(): string?)|http.RequestOptions
 ---@param opts? http.RequestOptions
 ---@return http.Response
 function Session:patch(url, body, opts) end

@@ -27,7 +27,7 @@ net.ws = {}
 ---Options of `req:upgrade` (the HTTP server) and `app:ws`; with more, of `net.ws.listen`.
 ---@class net.ws.UpgradeOptions
 ---@field protocols? string[] subprotocols supported, in order of preference
----@field origins? string[]|"*"|fun(origin: string?, req: table): boolean who may connect by `Origin` (default same-origin; no `Origin` is accepted)
+---@field origins? string[]|fun(origin: string?, req: {path: string, query: string?, headers: table<string, string>, peer: string}): boolean who may connect, by `Origin`: a list (`"https://app.example"`, `"app.example:8080"`, `"*"` for all) or a function (no I/O); default same-origin (no `Origin` is accepted)
 ---@field max_message? integer largest incoming message (default 64 MiB; bigger closes with 1009)
 ---@field compression? boolean accept permessage-deflate (default false)
 ---@field handshake_timeout? number ms for TLS + WebSocket handshakes (default 10000)

@@ -238,7 +238,7 @@ local client_mt = { __name = "redis.client" }
 
 -- Names that are client fields, never commands.
 local FIELDS = { conn = true, cfg = true, proto = true, closed = true, timeout = true, pool = true,
-  connecting = true, subs = true, last_error = true, n = true }
+  connecting = true, subs = true, busy = true, last_error = true, n = true }
 
 local function ensure(self)
   if self.closed then raise("closed", "redis: client is closed", 3) end
@@ -317,8 +317,7 @@ local function acquire(self)
     local c = table.remove(pool)
     if c:state() then return c end
   end
-  local c = open_with_backoff(self.cfg, function() return self.closed end)
-  return c
+  return open_with_backoff(self.cfg, function() return self.closed end)
 end
 
 local function release(self, c)
@@ -330,13 +329,17 @@ end
 -- (timeout, lost connection) drops it.
 local function pooled_call(self, timeout, ...)
   local c = acquire(self)
+  self.busy[c] = true
   local ok, r = pcall(c.call, c, timeout, ...)
   if ok and r == DEAD then
+    self.busy[c] = nil
     c:close()
     c = acquire(self)
+    self.busy[c] = true
     ok, r = pcall(c.call, c, timeout, ...)
     if ok and r == DEAD then ok, r = false, lost_error(c) end
   end
+  self.busy[c] = nil
   if ok or (type(r) == "table" and c:state() and r.code ~= "ETIMEDOUT" and r.code ~= "cancelled") then
     release(self, c)
   else
@@ -378,13 +381,17 @@ function Client:call(a, ...)
   return dispatch(self, self.timeout, a, ...)
 end
 
+-- Client methods that are not commands.
+local API = { with_timeout = true, pipeline = true, multi = true, watch = true, subscribe = true,
+  psubscribe = true, close = true, is_closed = true, stats = true }
+
 -- A view of the client whose commands all have this timeout (ms): r:with_timeout(100):get(k).
 function Client:with_timeout(ms)
   check_ms(ms, "timeout", 2)
   local root = self
   return setmetatable({}, { __index = function(_, name)
-    if rawget(Client, name) and name ~= "call" then return function(_, ...) return Client[name](root, ...) end end
     if name == "call" then return function(_, ...) return Client.call(root, { timeout = ms }, ...) end end
+    if API[name] then return function(_, ...) return Client[name](root, ...) end end
     local words = {}
     for w in gmatch(name, "[^_]+") do words[#words + 1] = upper(w) end
     return function(_, ...)
@@ -446,6 +453,7 @@ function Client:close()
   self.conn = false
   for _, c in ipairs(self.pool) do c:close() end
   self.pool = {}
+  for c in pairs(self.busy) do c:close() end
   for sub in pairs(self.subs) do sub:close() end
 end
 client_mt.__close = Client.close
@@ -629,14 +637,16 @@ function Client:watch(keys, fn)
   if type(keys) ~= "table" or #keys == 0 then einval("redis: watch expects a key or a list of keys", 2) end
   check_fn(fn, "watch")
   local c = acquire(self)
+  self.busy[c] = true
   local ok, err = pcall(function()
     local r = c:call(self.timeout, "WATCH", unpack(keys))
     if r == DEAD then error(lost_error(c), 0) end
   end)
-  if not ok then c:close(); error(err, 0) end
+  if not ok then self.busy[c] = nil; c:close(); error(err, 0) end
   local w = setmetatable({ c = c, proto = self.proto, timeout = self.timeout, done = false }, watched_mt)
   local res = table.pack(pcall(fn, w))
   w.done = true
+  self.busy[c] = nil
   local alive = c:state()
   if alive and pcall(c.call, c, self.timeout, "UNWATCH") then release(self, c) else c:close() end
   if not res[1] then error(res[2], 0) end
@@ -853,7 +863,7 @@ function M.connect(a, b)
   local cfg = make_config(a, b, 2)
   local c, proto = open_conn(cfg)
   local self = setmetatable({ cfg = cfg, conn = c, proto = proto, closed = false, pool = {},
-    connecting = false, subs = setmetatable({}, { __mode = "k" }), timeout = cfg.timeout or 0 }, client_mt)
+    connecting = false, subs = setmetatable({}, { __mode = "k" }), busy = {}, timeout = cfg.timeout or 0 }, client_mt)
   return self
 end
 

@@ -412,13 +412,32 @@ struct Box {
 Conn* check_conn(lua_State* L) { return static_cast<Box*>(check_udata(L, 1, kType))->conn.get(); }
 
 // Checks that arguments [first, last] are strings or numbers (before anything is encoded).
+[[noreturn]] void raise_user(lua_State* L, const char* code) {
+  // the message is at the top of the stack (no C++ object may be alive across lua_error)
+  const char* msg = lua_tostring(L, -1);
+  push_error(L, code, msg, user_level(L));
+  lua_error(L);
+  __builtin_unreachable();
+}
+
+// Checks that arguments [first, last] (a command and its arguments) are strings or numbers,
+// before anything is encoded.
 void check_args(lua_State* L, int first, int last, const char* what) {
-  if (last < first) luaL_error(L, "redis: %s: no command given", what);
+  if (last < first) {
+    lua_pushfstring(L, "redis: %s: no command given", what);
+    raise_user(L, "EINVAL");
+  }
   for (int i = first; i <= last; ++i) {
     int t = lua_type(L, i);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER)
-      raisef(L, "EINVAL", "redis: %s: argument #%d must be a string or a number (got %s)", what, i - first + 1,
-             luaL_typename(L, i));
+    if (t == LUA_TNUMBER && !lua_isinteger(L, i) && std::isnan(lua_tonumber(L, i))) {
+      lua_pushliteral(L, "redis: NaN is not a valid argument");
+      raise_user(L, "EINVAL");
+    }
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) continue;
+    const char* cmd = lua_type(L, first) == LUA_TSTRING ? lua_tostring(L, first) : "command";
+    lua_pushfstring(L, "redis: %s: argument #%d must be a string or a number (got %s)", cmd, i - first,
+                    luaL_typename(L, i));
+    raise_user(L, "EINVAL");
   }
 }
 
@@ -430,7 +449,6 @@ void encode_arg(lua_State* L, int i, std::string& out) {
       r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(lua_tointeger(L, i)));
     } else {
       double d = lua_tonumber(L, i);
-      if (std::isnan(d)) raise(L, "EINVAL", "redis: NaN is not a valid argument");
       if (std::isinf(d)) {
         redis::append_bulk(out, d > 0 ? "+inf" : "-inf");
         return;
@@ -447,10 +465,6 @@ void encode_arg(lua_State* L, int i, std::string& out) {
 
 void encode(lua_State* L, Conn* c, int first, int last) {
   std::string& out = c->wbuf();
-  // Floats first: a NaN raises before anything is appended.
-  for (int i = first; i <= last; ++i)
-    if (lua_type(L, i) == LUA_TNUMBER && !lua_isinteger(L, i) && std::isnan(lua_tonumber(L, i)))
-      raise(L, "EINVAL", "redis: NaN is not a valid argument");
   redis::append_array_header(out, static_cast<size_t>(last - first + 1));
   for (int i = first; i <= last; ++i) encode_arg(L, i, out);
   ++c->commands;

@@ -87,6 +87,29 @@ test("RESP3 reply types: arrays, maps, sets, doubles, booleans, big numbers, ver
   r:close()
 end)
 
+test("large values and replies split over many reads", function()
+  local r = redis.connect(URL)
+  local big = string.rep("0123456789abcdef", 256 * 1024)  -- 4 MiB
+  test.eq(r:set("big", big), "OK")
+  test.eq(r:get("big") == big, true)
+  local items = {}
+  for i = 1, 5000 do items[i] = "item" .. i end
+  r:del("biglist")
+  for i = 1, #items, 500 do r:rpush("biglist", table.unpack(items, i, i + 499)) end
+  local got = r:lrange("biglist", 0, -1)
+  test.eq(#got, 5000)
+  test.eq(got[5000], "item5000")
+  r:set("small", "s")
+  local res = r:pipeline(function(p)
+    for i = 1, 2000 do p:get(i % 500 == 0 and "big" or "small") end
+  end)
+  test.eq(res.n, 2000)
+  test.eq(res[1999], "s")
+  test.eq(res[2000] == big, true)
+  r:del("big", "biglist")
+  r:close()
+end)
+
 test("RESP2 (resp = 2): hgetall and config_get still give tables; doubles are strings", function()
   local r = redis.connect(URL, { resp = 2 })
   test.eq(r:stats().protocol, 2)
@@ -431,6 +454,8 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
     end)
   end
   local blocked = task.spawn(function() return pcall(r.blpop, r, "restart:q", 0) end)
+  local idle = redis.connect(URL)
+  test.eq(idle:ping(), "PONG")
   task.sleep(0.1)
   srv:restart()
   task.sleep(0.2)
@@ -441,6 +466,8 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
   assert(berr.code, tostring(berr))
   assert(ok_count > 0 and err_count > 0, ("ok %d, errors %d"):format(ok_count, err_count))
   test.eq(r:set("after", "restart"), "OK")            -- no reconnect call needed
+  test.eq(idle:get("after"), "restart")               -- idle while the server restarted: no error at all
+  idle:close()
   local ev = sub:recv(5000)
   test.eq(ev.kind, "reconnected")
   test.eq(ev.channels, { "restart:ch" })

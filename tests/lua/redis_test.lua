@@ -494,6 +494,54 @@ test("a stopped server: calls fail with a connection error once the retries are 
   r:close()
 end)
 
+-- A fake server (net.tcp) that answers like an old Redis without HELLO, and sends garbage
+-- when asked for KEY "garbage".
+local function fake_server()
+  local server = net.tcp.listen("127.0.0.1", 0)
+  local seen = {}
+  proc.serve(server, function(c)
+    while true do
+      local head = c:read_line()
+      if not head then break end
+      local n = tonumber(head:match("^%*(%d+)$"))
+      local args = {}
+      for i = 1, n do
+        local len = tonumber(c:read_line():match("^%$(%d+)$"))
+        args[i] = c:read_exactly(len + 2):sub(1, len)
+      end
+      local cmd = args[1]:upper()
+      seen[#seen + 1] = table.concat(args, " ")
+      if cmd == "HELLO" then c:write("-ERR unknown command 'HELLO', with args beginning with: '3'\r\n")
+      elseif cmd == "AUTH" then c:write("+OK\r\n")
+      elseif cmd == "SELECT" then c:write("+OK\r\n")
+      elseif cmd == "PING" then c:write("+PONG\r\n")
+      elseif cmd == "GET" and args[2] == "garbage" then c:write("?what is this\r\n")
+      elseif cmd == "GET" then c:write("$5\r\nhello\r\n")
+      else c:write("-ERR unknown command\r\n") end
+    end
+  end)
+  return server, seen
+end
+
+test("a server without HELLO gets RESP2 + AUTH + SELECT; garbage from it is EPROTO", function()
+  local server, seen = fake_server()
+  local r = redis.connect({ port = server.port, password = "pw", db = 2 })
+  test.eq(r:stats().protocol, 2)
+  test.eq(seen[1], "HELLO 3 AUTH default pw")
+  test.eq(seen[2], "AUTH pw")
+  test.eq(seen[3], "SELECT 2")
+  test.eq(r:get("k"), "hello")
+  local ok, err = pcall(r.get, r, "garbage")
+  test.eq(ok, false)
+  test.eq(err.code, "EPROTO")
+  test.eq(r:ping(), "PONG")   -- reconnected on the next call
+  r:close()
+  local ok3, err3 = pcall(redis.connect, { port = server.port, resp = 3 })
+  test.eq(ok3, false)
+  test.eq(err3.code, "ERR")
+  server:close()
+end)
+
 test("cleanup", function()
   srv:stop()
   rs.cleanup()

@@ -356,11 +356,14 @@ end
 
 local SPECIAL = {}  -- upper-case command → handler(self, timeout, cmd, ...)
 
+-- `timeout` nil: the client's default, which blocking commands do not get (their own timeout
+-- argument rules).
 local function dispatch(self, timeout, cmd, ...)
   local u = upper(cmd)
   local h = SPECIAL[u]
-  if h then return h(self, timeout, u, ...) end
-  if is_blocking(u, ...) then return pooled_call(self, timeout, cmd, ...) end
+  if h then return h(self, timeout or self.timeout, u, ...) end
+  if is_blocking(u, ...) then return pooled_call(self, timeout or 0, cmd, ...) end
+  timeout = timeout or self.timeout
   local r = shared_call(self, timeout, cmd, ...)
   if self.proto == 2 and (MAP_REPLY[u] or (u == "CONFIG" and type(...) == "string" and upper(...) == "GET")) then r = to_map(r) end
   return r
@@ -375,10 +378,10 @@ function Client:call(a, ...)
     end
     check_ms(opts.timeout, "timeout", 2)
     check_name(self, (...), 2)
-    return dispatch(self, opts.timeout or self.timeout, ...)
+    return dispatch(self, opts.timeout, ...)
   end
   check_name(self, a, 2)
-  return dispatch(self, self.timeout, a, ...)
+  return dispatch(self, nil, a, ...)
 end
 
 -- Client methods that are not commands.
@@ -420,14 +423,14 @@ local function make_method(name)
       return shared_call(self, self.timeout, w1, ...)
     end
   end
-  if #words == 1 then return function(self, ...) return dispatch(self, self.timeout, w1, ...) end end
-  if #words == 2 then return function(self, ...) return dispatch(self, self.timeout, w1, w2, ...) end end
-  if #words == 3 then return function(self, ...) return dispatch(self, self.timeout, w1, w2, w3, ...) end end
+  if #words == 1 then return function(self, ...) return dispatch(self, nil, w1, ...) end end
+  if #words == 2 then return function(self, ...) return dispatch(self, nil, w1, w2, ...) end end
+  if #words == 3 then return function(self, ...) return dispatch(self, nil, w1, w2, w3, ...) end end
   return function(self, ...)
     local args = { unpack(words) }
     local n = select("#", ...)
     for i = 1, n do args[#words + i] = (select(i, ...)) end
-    return dispatch(self, self.timeout, unpack(args, 1, #words + n))
+    return dispatch(self, nil, unpack(args, 1, #words + n))
   end
 end
 

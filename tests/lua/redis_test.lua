@@ -310,8 +310,13 @@ test("per-call timeouts: call {timeout}, with_timeout, client default", function
   test.eq(ok2, false)
   test.eq(err2.code, "ETIMEDOUT")
   test.eq(v:ping(), "PONG")
-  local r2 = redis.connect(URL, { timeout = 2000 })
+  local r2 = redis.connect(URL, { timeout = 30 })
   test.eq(r2:ping(), "PONG")
+  test.eq(r2:blpop("never", 0.1), nil)        -- the client default does not cut blocking commands short
+  local ok3, err3 = pcall(r2.call, r2, { timeout = 20 }, "BLPOP", "never", 0)  -- an explicit one does
+  test.eq(ok3, false)
+  test.eq(err3.code, "ETIMEDOUT")
+  test.eq(r2:config_get("maxmemory-policy")["maxmemory-policy"], "noeviction")
   test.raises(function() r:call({ timeuot = 5 }, "PING") end, "timeout")
   test.raises(function() r:call({ timeout = -1 }, "PING") end, "non-negative")
   r2:close()

@@ -445,12 +445,13 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
   local sub = r:subscribe("restart:ch")
   local psub = r:psubscribe("restart:*")
   local ok_count, err_count, stop = 0, 0, false
+  local values = {}  -- every INCR reply received
   local workers = {}
   for i = 1, 20 do
     workers[i] = task.spawn(function()
       while not stop do
         local ok, err = pcall(r.incr, r, "restart:n")
-        if ok then ok_count = ok_count + 1 else
+        if ok then ok_count = ok_count + 1; values[#values + 1] = err else
           err_count = err_count + 1
           assert(type(err) == "table" and err.code, tostring(err))
           task.sleep(0.01)
@@ -470,6 +471,16 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
   test.eq(bok, false)
   assert(berr.code, tostring(berr))
   assert(ok_count > 0 and err_count > 0, ("ok %d, errors %d"):format(ok_count, err_count))
+  -- No reply lost or doubled: the new server ran K INCRs (1..K) and every one was answered;
+  -- the old one answered 1..M (replies come in order, so those lost at the stop are the last).
+  local K = tonumber(r:get("restart:n"))
+  local M = #values - K
+  assert(M >= 0, ("%d replies but the new server ran %d INCRs"):format(#values, K))
+  local count = {}
+  for _, v in ipairs(values) do count[v] = (count[v] or 0) + 1 end
+  for v = 1, math.max(M, K) do
+    test.eq(count[v] or 0, (v <= M and 1 or 0) + (v <= K and 1 or 0))
+  end
   test.eq(r:set("after", "restart"), "OK")            -- no reconnect call needed
   test.eq(idle:get("after"), "restart")               -- idle while the server restarted: no error at all
   idle:close()

@@ -80,6 +80,10 @@ local function sub_connect(self)
   local c = open_with_backoff(self.client.cfg, function() return self.closed end)
   c:set_push_mode(true)
   self.c = c
+  if self.closed then  -- closed while connecting
+    c:close()
+    raise("closed", "redis: subscriber is closed", 3)
+  end
 end
 
 local function new_sub(self, kind, names)

@@ -317,7 +317,12 @@ local function acquire(self)
     local c = table.remove(pool)
     if c:state() then return c end
   end
-  return open_with_backoff(self.cfg, function() return self.closed end)
+  local c = open_with_backoff(self.cfg, function() return self.closed end)
+  if self.closed then  -- closed while connecting
+    c:close()
+    raise("closed", "redis: client is closed", 3)
+  end
+  return c
 end
 
 local function release(self, c)

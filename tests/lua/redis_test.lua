@@ -283,6 +283,35 @@ test("a slow subscriber gets every message in order; the publisher is not held u
   r:close()
 end)
 
+test("a subscriber polling with short timeouts loses nothing", function()
+  local r = redis.connect(URL)
+  local sub = r:subscribe("poll")
+  local N, got, timeouts = 500, 0, 0
+  local publisher = task.spawn(function()
+    for i = 1, N do
+      r:publish("poll", tostring(i))
+      if i % 50 == 0 then  -- let the subscriber time out (its read is cancelled) now and then
+        local seen = timeouts
+        while timeouts == seen do task.sleep(0.002) end
+      end
+    end
+  end)
+  while got < N do
+    local m, err = sub:recv(1)
+    if m then
+      got = got + 1
+      test.eq(m.message, tostring(got))
+    else
+      test.eq(err.code, "ETIMEDOUT")
+      timeouts = timeouts + 1
+    end
+  end
+  publisher:join(10)
+  assert(timeouts >= N / 50 - 1, "timeouts: " .. timeouts)
+  sub:close()
+  r:close()
+end)
+
 test("blocking commands use the pool: the shared connection and timers go on", function()
   local r = redis.connect(URL, { client_name = "blocker" })
   r:del("queue")

@@ -585,7 +585,7 @@ int core_connect(lua_State* L) {
   std::string_view host = check_sv(L, 1);
   uint16_t port = check_port(L, 2);
   static const char* const known[] = {"timeout", "tls", "nodelay", nullptr};
-  check_options(L, 3, "redis.connect", known);
+  check_options(L, 3, "_redis_core.connect", known);
   int64_t timeout = opt_timeout_field(L, 3, "timeout", kForever);
   bool nodelay = opt_bool_field(L, 3, "nodelay", true);
   get_field(L, 3, "tls");  // 4

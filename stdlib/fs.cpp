@@ -199,9 +199,28 @@ Result copy_file(const char* fname, const std::string& from, const std::string& 
     ::close(in);
     return failure(fname, "cannot open " + qp(to), e);
   }
-  std::vector<char> buf(size_t(1) << 20);
   Result r;
   r.kind = Result::integer;
+  // In the kernel first (copy_file_range: no copy through user space, a reflink where the file
+  // system can); read/write where it cannot (another file system on old kernels, /proc, pipes).
+  for (;;) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, size_t(1) << 30, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (r.n == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF)) break;
+      int e = errno;
+      ::close(in), ::close(out);
+      return failure(fname, "cannot copy " + qp(from) + " to " + qp(to), e);
+    }
+    if (n == 0) {
+      if (r.n == 0 && st.st_size == 0) break;  // empty, or a file that reports no size (/proc): read it
+      ::close(in);
+      if (::close(out) != 0 && errno != EINTR) return failure(fname, "cannot write " + qp(to), errno);
+      return r;
+    }
+    r.n += n;
+  }
+  std::vector<char> buf(size_t(1) << 20);
   for (;;) {
     ssize_t n = ::read(in, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;

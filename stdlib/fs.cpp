@@ -496,6 +496,27 @@ int fs_abs(lua_State* L) {
   return 1;
 }
 
+// CopperMoon's fs.join, fs.basename, fs.dirname and fs.ext: the path module's functions
+// (upvalue 1 names it), looked up when called. fs.ext is path.extname without its dot, nil
+// when there is none (CopperMoon's Path::extension): "a.tar.gz" → "gz", "Makefile" → nil.
+int fs_path_forward(lua_State* L) {
+  int n = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "path") != LUA_TTABLE) raise(L, "ENOSYS", "fs: the path module is not loaded");
+  lua_getfield(L, -1, lua_tostring(L, lua_upvalueindex(1)));
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  lua_insert(L, 1);
+  lua_call(L, n, 1);
+  if (lua_toboolean(L, lua_upvalueindex(2))) {  // ext
+    size_t len = 0;
+    const char* e = lua_tolstring(L, -1, &len);
+    if (!e || len == 0) return lua_pushnil(L), 1;
+    lua_pushlstring(L, e + 1, len - 1);
+  }
+  return 1;
+}
+
 }  // namespace
 
 int open_fs(lua_State* L) {
@@ -510,6 +531,13 @@ int open_fs(lua_State* L) {
       {"touch", fs_touch},       {"abs", fs_abs},               {"cwd", fs_cwd},
       {"temp_dir", fs_temp_dir}, {"glob", fs_glob}, {"realpath", fs_realpath}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
+  const char* const forwards[][2] = {{"join", "join"}, {"basename", "basename"}, {"dirname", "dirname"}, {"ext", "extname"}};
+  for (const auto& f : forwards) {
+    lua_pushstring(L, f[1]);
+    lua_pushboolean(L, std::strcmp(f[0], "ext") == 0);
+    lua_pushcclosure(L, fs_path_forward, 2);
+    lua_setfield(L, -2, f[0]);
+  }
   open_fs_file(L, -1);
   open_fs_watch(L, -1);
   return 1;

@@ -6,59 +6,8 @@
 local test = require("test")
 local proc = dofile("tests/support/proc.lua")
 
-local BAD = {
-  { "nil", nil }, { "false", false }, { "true", true }, { "-1", -1 }, { "0", 0 }, { "1.5", 1.5 },
-  { "huge", 1e308 }, { "-huge", -math.huge }, { "nan", 0 / 0 }, { "maxint", math.maxinteger },
-  { "minint", math.mininteger }, { "empty string", "" }, { "text", "not a thing" },
-  { "long string", ("x"):rep(70000) }, { "numeric string", "99999" }, { "table", {} },
-  { "options typo", { timeuot = 1 } }, { "function", function() end }, { "thread", coroutine.create(function() end) },
-}
-
--- One call in its own task: a call that waits is cancelled after a moment (fine); only a crash,
--- a hang or an error that is neither a message nor an error object is not.
-local function probe(label, fn, ...)
-  local args = table.pack(...)
-  local t = task.spawn(function() return fn(table.unpack(args, 1, args.n)) end)
-  local ok, err = pcall(t.join, t, 0.5)
-  if not ok and type(err) == "table" and err.code == "ETIMEDOUT" and t.status == "suspended" then
-    t:cancel()
-    ok, err = pcall(t.join, t, 5)
-    if not ok and type(err) == "table" and err.code == "cancelled" then return end
-  end
-  if ok then return end
-  local kind = type(err)
-  test.ok(kind == "string" or (kind == "table" and type(err.code) == "string" and type(err.message) == "string"),
-    label .. ": raised a " .. kind .. " that is neither a message nor an error object: " .. tostring(err))
-end
-
-local function sweep(name, fn, valid)
-  for pos = 1, math.max(#valid, 1) do
-    for _, bad in ipairs(BAD) do
-      local args = { table.unpack(valid) }
-      args[pos] = bad[2]
-      probe(name .. " arg " .. pos .. " = " .. bad[1], fn, table.unpack(args, 1, math.max(#valid, pos)))
-    end
-  end
-end
-
-local canary = net.tcp.listen(0)
-local canary_task = task.spawn(function()
-  while true do
-    local ok, c = pcall(canary.accept, canary)
-    if not ok then return end
-    task.spawn(function()
-      local line = c:read_line()
-      if line then c:write(line .. "\n") end
-      c:close()
-    end)
-  end
-end)
-local function canary_ok()
-  local c = net.tcp.connect("127.0.0.1", canary.port, { timeout = 5000 })
-  c:write("alive\n")
-  test.eq(c:read_line(), "alive")
-  c:close()
-end
+local S = dofile("tests/support/sweep.lua")(test, { wait = 0.5 })
+local BAD, probe, sweep, canary_ok = S.BAD, S.probe, S.sweep, S.canary_ok
 
 -- Runs fn with the working directory in a fresh temporary one, so relative junk paths
 -- ("not a thing", "99999") land there and nowhere else.
@@ -212,7 +161,4 @@ test("misspelled options are EINVAL errors with 'did you mean'", function()
   did_you_mean("json.encode", function() json.encode({}, { prety = true }) end, "pretty")
 end)
 
-test("cleanup", function()
-  canary:close()
-  canary_task:join(5)
-end)
+test("cleanup", S.close_canary)

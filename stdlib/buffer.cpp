@@ -592,6 +592,15 @@ std::string_view opt_bytes(lua_State* L, int idx, std::string_view def) {
   return lua_isnoneornil(L, idx) ? def : check_bytes(L, idx);
 }
 
+std::string_view check_data(lua_State* L, int idx) {
+  if (Buffer* b = to_buffer(L, idx)) {
+    idx = lua_absindex(L, idx);
+    lua_pushlstring(L, b->data, b->len);
+    lua_replace(L, idx);
+  }
+  return check_bytes(L, idx);
+}
+
 bool is_buffer(lua_State* L, int idx) { return to_buffer(L, idx) != nullptr; }
 
 void push_buffer(lua_State* L, std::string_view bytes) { new_buffer_from(L, bytes); }

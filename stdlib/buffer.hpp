@@ -14,6 +14,10 @@ namespace mw {
 std::string_view check_bytes(lua_State* L, int idx);
 // check_bytes for an optional argument: `def` when none or nil.
 std::string_view opt_bytes(lua_State* L, int idx, std::string_view def);
+// Data to send (net writes, sends, broadcasts, request bodies): a string, a number, or a buffer,
+// which is replaced at idx by a string copy of its bytes first, so the view stays valid while
+// the call waits whatever other tasks do to the buffer. Else "string or buffer expected".
+std::string_view check_data(lua_State* L, int idx);
 // Whether the value at idx is a buffer object.
 bool is_buffer(lua_State* L, int idx);
 // Pushes a new buffer object holding a copy of `bytes`, its cursor at 1 (fs.read_bytes, ...).

@@ -8,18 +8,30 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <cctype>
 #include <climits>
 #include <cstring>
+#include <memory>
+#include <string>
 
+#include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/lua.hpp"
 #include "stdlib/buffer.hpp"
+#include "runtime/suspend.hpp"
 #include "stdlib/encoding.hpp"
+#include "stdlib/fs.hpp"
 #include "stdlib/modules.hpp"
 
 namespace mw {
 namespace {
+
+namespace asio = boost::asio;
+
+// Digests of strings this long run off the loop (below, a thread hop costs more than it saves).
+constexpr size_t kOffloadBytes = size_t(1) << 20;
 
 // The largest random_bytes request: 1 GiB.
 constexpr lua_Integer kMaxRandomBytes = lua_Integer(1) << 30;
@@ -68,11 +80,43 @@ void push_digest(lua_State* L, const unsigned char* md, unsigned len, bool raw) 
   lua_pushlstring(L, hex, 2 * len);
 }
 
+struct Digest {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  bool ok = false;
+};
+
+// A large string is hashed on the fs worker pool while the task waits (a 100 MiB digest takes
+// a few hundred ms, which would stop every other task). The string is anchored by a registry
+// ref until the job is done, even if the task gives up meanwhile (cancel).
+int hash_off_loop(lua_State* L, const EVP_MD* md, std::string_view data, bool raw, const char* fname) {
+  return suspend(L, fname, kForever, [&](const OpPtr& op) {
+    lua_pushvalue(L, 1);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    auto& io = op->engine().io();
+    auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(io.get_executor());
+    asio::post(fs_workers(), [op, guard, &io, md, p = data.data(), n = data.size(), raw, ref, fname] {
+      auto d = std::make_shared<Digest>();
+      d->ok = EVP_Digest(p, n, d->out, &d->len, md, nullptr) == 1;
+      asio::post(io, [op, guard, d, raw, ref, fname] {
+        Engine& e = op->engine();
+        if (!e.closing()) luaL_unref(e.L(), LUA_REGISTRYINDEX, ref);
+        if (!op->active()) return;
+        if (!d->ok) return op->fail("EIO", std::string(fname) + " failed");
+        op->resume([d, raw](lua_State* L) { push_digest(L, d->out, d->len, raw); });
+      });
+    });
+  });
+}
+
 template <Algo A>
 int l_hash(lua_State* L) {
   std::string_view data = check_bytes(L, 1);
   bool raw = opt_raw(L, 2, kHashFuncs[A]);
   const EVP_MD* md = digest(L, A);
+  // Strings only: a buffer may be changed (grown, moved) by another task while it is hashed.
+  if (data.size() >= kOffloadBytes && lua_type(L, 1) == LUA_TSTRING && lua_isyieldable(L))
+    return hash_off_loop(L, md, data, raw, kHashFuncs[A]);
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   if (!EVP_Digest(data.data(), data.size(), out, &len, md, nullptr))

@@ -199,9 +199,28 @@ Result copy_file(const char* fname, const std::string& from, const std::string& 
     ::close(in);
     return failure(fname, "cannot open " + qp(to), e);
   }
-  std::vector<char> buf(size_t(1) << 20);
   Result r;
   r.kind = Result::integer;
+  // In the kernel first (copy_file_range: no copy through user space, a reflink where the file
+  // system can); read/write where it cannot (another file system on old kernels, /proc, pipes).
+  for (;;) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, size_t(1) << 30, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (r.n == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF)) break;
+      int e = errno;
+      ::close(in), ::close(out);
+      return failure(fname, "cannot copy " + qp(from) + " to " + qp(to), e);
+    }
+    if (n == 0) {
+      if (r.n == 0 && st.st_size == 0) break;  // empty, or a file that reports no size (/proc): read it
+      ::close(in);
+      if (::close(out) != 0 && errno != EINTR) return failure(fname, "cannot write " + qp(to), errno);
+      return r;
+    }
+    r.n += n;
+  }
+  std::vector<char> buf(size_t(1) << 20);
   for (;;) {
     ssize_t n = ::read(in, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
@@ -477,6 +496,27 @@ int fs_abs(lua_State* L) {
   return 1;
 }
 
+// CopperMoon's fs.join, fs.basename, fs.dirname and fs.ext: the path module's functions
+// (upvalue 1 names it), looked up when called. fs.ext is path.extname without its dot, nil
+// when there is none (CopperMoon's Path::extension): "a.tar.gz" → "gz", "Makefile" → nil.
+int fs_path_forward(lua_State* L) {
+  int n = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "path") != LUA_TTABLE) raise(L, "ENOSYS", "fs: the path module is not loaded");
+  lua_getfield(L, -1, lua_tostring(L, lua_upvalueindex(1)));
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  lua_insert(L, 1);
+  lua_call(L, n, 1);
+  if (lua_toboolean(L, lua_upvalueindex(2))) {  // ext
+    size_t len = 0;
+    const char* e = lua_tolstring(L, -1, &len);
+    if (!e || len == 0) return lua_pushnil(L), 1;
+    lua_pushlstring(L, e + 1, len - 1);
+  }
+  return 1;
+}
+
 }  // namespace
 
 int open_fs(lua_State* L) {
@@ -491,6 +531,13 @@ int open_fs(lua_State* L) {
       {"touch", fs_touch},       {"abs", fs_abs},               {"cwd", fs_cwd},
       {"temp_dir", fs_temp_dir}, {"glob", fs_glob}, {"realpath", fs_realpath}, {nullptr, nullptr}};
   luaL_newlib(L, funcs);
+  const char* const forwards[][2] = {{"join", "join"}, {"basename", "basename"}, {"dirname", "dirname"}, {"ext", "extname"}};
+  for (const auto& f : forwards) {
+    lua_pushstring(L, f[1]);
+    lua_pushboolean(L, std::strcmp(f[0], "ext") == 0);
+    lua_pushcclosure(L, fs_path_forward, 2);
+    lua_setfield(L, -2, f[0]);
+  }
   open_fs_file(L, -1);
   open_fs_watch(L, -1);
   return 1;

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <unistd.h>
 
+#include "runtime/callback.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
-#include "runtime/scheduler.hpp"
 #include "stdlib/process.hpp"
 
 extern char** environ;
@@ -25,7 +25,10 @@ namespace {
 constexpr const char* kEnvType = "moonwire.process.env";
 constexpr const char* kHandlersKey = "moonwire.signal_handlers";  // {[signum] = {fn, ...}}
 constexpr const char* kRunningKey = "moonwire.signal_running";    // {[signum] = dispatches running}
-constexpr const char* kDispatchKey = "moonwire.signal_dispatch";  // the dispatcher function
+// Per engine: the dispatcher function, run from the loop as a task for each delivery.
+struct SignalState {
+  Callback dispatch;
+};
 
 // --- process.env ------------------------------------------------------------------------------
 
@@ -224,25 +227,27 @@ bool deliver(Engine& engine, int sig) {
   // A second SIGINT/SIGTERM while the handlers of the first still run: the default shutdown.
   if (stops && running) return lua_settop(L, top), false;
   int list = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, kDispatchKey);
-  lua_createtable(L, static_cast<int>(lua_rawlen(L, list)), 0);  // a copy: a handler may remove itself
-  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, list)); ++i) {
-    lua_rawgeti(L, list, i);
-    lua_rawseti(L, -2, i);
-  }
-  lua_pushstring(L, name_of(sig));
-  lua_pushinteger(L, sig);
-  lua_pushboolean(L, stops);
-  lua_getfield(L, LUA_REGISTRYINDEX, kRunningKey);
-  engine.scheduler().spawn(L, 5, true);
+  engine.state<SignalState>().dispatch.run([&](lua_State* L) {
+    lua_createtable(L, static_cast<int>(lua_rawlen(L, list)), 0);  // a copy: a handler may remove itself
+    for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, list)); ++i) {
+      lua_rawgeti(L, list, i);
+      lua_rawseti(L, -2, i);
+    }
+    lua_pushstring(L, name_of(sig));
+    lua_pushinteger(L, sig);
+    lua_pushboolean(L, stops);
+    lua_getfield(L, LUA_REGISTRYINDEX, kRunningKey);
+    return 5;
+  });
   lua_settop(L, top);
   return true;
 }
 
 // The state tables, the dispatcher and the engine hook, on the first on_signal.
 void ensure_signal_state(lua_State* L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, kDispatchKey) == LUA_TFUNCTION) return lua_pop(L, 1);
-  lua_pop(L, 1);
+  Engine& engine = Engine::of(L);
+  SignalState& st = engine.state<SignalState>();
+  if (st.dispatch) return;
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kHandlersKey);
   lua_newtable(L);
@@ -255,8 +260,8 @@ void ensure_signal_state(lua_State* L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, start_shutdown);
   lua_call(L, 2, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, kDispatchKey);
-  Engine& engine = Engine::of(L);
+  st.dispatch = Callback(L, -1);  // run as a task for each delivery
+  lua_pop(L, 1);
   engine.set_signal_hook([&engine](int sig) { return deliver(engine, sig); });
 }
 

@@ -12,9 +12,9 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "runtime/callback.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
-#include "runtime/scheduler.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/modules.hpp"
 
@@ -623,7 +623,7 @@ struct Timer {
   boost::asio::steady_timer timer;
   Clock::duration interval{};
   bool repeat = false;
-  int callback_ref = LUA_NOREF;  // {fn, args...}
+  Callback callback;  // fn and its extra arguments
 };
 
 struct Timers {
@@ -637,31 +637,26 @@ static Timers& timers_of(lua_State* L) {
   return *static_cast<Timers*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
 
-static void clear_timer(lua_State* L, Timers& ts, lua_Integer id) {
+static void clear_timer(lua_State*, Timers& ts, lua_Integer id) {
   auto it = ts.active.find(id);
   if (it == ts.active.end()) return;
   it->second->timer.cancel();
-  luaL_unref(L, LUA_REGISTRYINDEX, it->second->callback_ref);
+  it->second->callback.release();
   ts.active.erase(it);
 }
 
 static void arm(Engine& engine, Timers& ts, lua_Integer id, std::shared_ptr<Timer> t) {
   t->timer.async_wait([&engine, &ts, id, t](const boost::system::error_code& ec) {
     if (ec || !ts.active.count(id)) return;
-    lua_State* L = engine.L();
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->callback_ref);
-    int n = static_cast<int>(lua_rawlen(L, -1));
-    for (int i = 1; i <= n; ++i) lua_rawgeti(L, -i, i);
-    lua_remove(L, -(n + 1));
     if (t->repeat) {
       t->timer.expires_at(t->timer.expiry() + t->interval);  // no drift
       arm(engine, ts, id, t);
+      t->callback.run();  // the callback may clear its own interval
     } else {
-      luaL_unref(L, LUA_REGISTRYINDEX, t->callback_ref);
+      Callback cb = std::move(t->callback);  // released once its task started
       ts.active.erase(id);
+      cb.run();
     }
-    engine.scheduler().spawn(L, n - 1, true);
-    lua_pop(L, 1);
   });
 }
 
@@ -671,16 +666,9 @@ static int set_timer(lua_State* L, bool repeat) {
   if (repeat && ms == 0) ms = 1;  // an interval of 0 would spin
   Engine& engine = Engine::of(L);
   Timers& ts = timers_of(L);
-  int nargs = lua_gettop(L);
-  lua_createtable(L, nargs - 1, 0);
-  lua_pushvalue(L, 1);
-  lua_rawseti(L, -2, 1);
-  for (int i = 3; i <= nargs; ++i) {
-    lua_pushvalue(L, i);
-    lua_rawseti(L, -2, i - 1);
-  }
   auto t = std::make_shared<Timer>(engine.io());
-  t->callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_remove(L, 2);  // setTimeout(fn, ms, a, b): fn(a, b)
+  t->callback = Callback(L, 1, lua_gettop(L) - 1);
   t->repeat = repeat;
   if (ms == kForever) {
     t->repeat = false;  // it never fires

@@ -38,6 +38,7 @@
 #include "stdlib/net/proxy.hpp"
 #include "stdlib/net/tls.hpp"
 #include "stdlib/net/url.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net {
 
@@ -1128,6 +1129,7 @@ static Spec* read_spec(lua_State* L, const char* method) {
     lua_pushvalue(L, 2);
     spec->body_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else if (!lua_isnil(L, 2)) {
+    if (is_buffer(L, 2)) check_data(L, 2);  // a buffer body: its bytes as a string
     if (lua_type(L, 2) != LUA_TSTRING && lua_type(L, 2) != LUA_TNUMBER)
       raisef(L, "EINVAL", "http: body must be a string or a function (got %s)", luaL_typename(L, 2));
     spec->body = to_sv(L, 2);

@@ -18,6 +18,7 @@
 #include "stdlib/net/net.hpp"
 #include "stdlib/net/tls.hpp"
 #include "stdlib/net/ws/upgrade.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net {
 namespace {
@@ -509,10 +510,8 @@ Conn* live_writer(lua_State* L, const char* what) {
 
 int writer_write(lua_State* L) {
   Conn* c = live_writer(L, "write");
-  size_t n;
-  const char* data = luaL_checklstring(L, 2, &n);
+  std::string_view chunk = check_data(L, 2);  // a buffer: copied into a string first
   lua_settop(L, 2);
-  std::string_view chunk{data, n};
   return suspend(L, "write", kForever, [&](const OpPtr& op) {
     int st = c->stream_write(chunk, &op, g_code, g_msg);
     if (st < 0) return op->fail(g_code, g_msg);

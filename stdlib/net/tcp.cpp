@@ -18,6 +18,7 @@
 #include "stdlib/net/proxy.hpp"
 #include "stdlib/net/tcp.hpp"
 #include "stdlib/net/tls.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net {
 namespace {  // this file's types: other net sources have their own Conn and Server
@@ -436,7 +437,7 @@ static int conn_read_all(lua_State* L) {
 
 static int do_write(lua_State* L, bool return_count) {
   Conn* c = check_open_conn(L);
-  std::string_view data = check_sv(L, 2);
+  std::string_view data = check_data(L, 2);
   if (c->write_failed()) raise(L, c->werr_code(), c->werr_msg());
   size_t total = data.size();
   if (c->write_idle() && !c->is_tls()) {

@@ -10,6 +10,7 @@
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/net.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net {
 namespace {  // this file's types
@@ -185,7 +186,7 @@ static int raise_send_error(lua_State* L, const error_code& ec, const udp::endpo
 // sock:send(data, host, port) → bytes sent. With a connected socket host/port may be omitted.
 static int udp_send(lua_State* L) {
   Udp* u = check_open(L);
-  std::string_view data = check_sv(L, 2);
+  std::string_view data = check_data(L, 2);
   if (lua_isnoneornil(L, 3) && u->connected) {
     error_code ec;
     size_t n = u->sock.send(asio::buffer(data.data(), data.size()), 0, ec);

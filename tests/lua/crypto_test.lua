@@ -347,3 +347,28 @@ test("every function survives every kind of bad argument", function()
     end
   end
 end)
+
+test("digests of large strings run off the loop: other tasks run meanwhile, same result as on the loop", function()
+  local big = ("0123456789abcdef"):rep(2 * 65536 + 3)  -- 2 MiB + 48 bytes
+  local turns = 0
+  local spinner = task.spawn(function() while true do turns = turns + 1; task.yield() end end)
+  for _, name in ipairs({ "md5", "sha1", "sha256", "sha512" }) do
+    local before = turns
+    local off = crypto[name](big)
+    test.ok(turns > before, name .. ": no other task ran while the digest was computed")
+    -- where Lua cannot yield (a gsub callback) the same digest is computed on the loop
+    local on_loop
+    ("x"):gsub("x", function() on_loop = crypto[name](big) end)
+    test.eq(off, on_loop)
+    test.eq(crypto[name](big, { raw = true }), crypto.hex_decode(off))
+  end
+  test.eq(crypto.sha256(buffer.from(big)), crypto.sha256(big))  -- buffers: hashed on the loop
+  spinner:cancel()
+  -- a task cancelled while its digest runs: the call ends with "cancelled", nothing breaks
+  local t = task.spawn(function() return crypto.sha512(big .. "!") end)
+  t:cancel()
+  local ok, err = pcall(t.join, t)
+  test.eq(ok, false)
+  test.eq(err.code, "cancelled")
+  test.eq(#crypto.sha256(big), 64)
+end)

@@ -297,3 +297,87 @@ test("fs.watch: bad input", function()
   w:close()
   test.eq(t:join(5), nil)
 end)
+
+test("fs.watch(dir, {recursive = true}): events from subdirectories, new ones picked up, moved-out ones dropped", function()
+  local dir = proc.tmpdir()
+  fs.mkdir_all(dir .. "/a/b")
+  fs.mkdir(dir .. "/out")  -- outside the watched tree
+  local root = dir .. "/tree"
+  fs.mkdir_all(root .. "/x/y")
+  local w = fs.watch(root, { recursive = true })
+  test.eq(w.recursive, true)
+  test.eq(w.watches, 3)  -- tree, tree/x, tree/x/y
+  local t = ticker()
+  local function next_of(path, typ)
+    while true do
+      local ev = w:next(5000)
+      if ev.path == path and ev.type == typ then return ev end
+    end
+  end
+  task.spawn(function()  -- written only once the timer ticked 3 times: next() waited meanwhile
+    while t.ticks < 3 do task.sleep(0.01) end
+    fs.write(root .. "/x/y/deep.txt", "1")
+  end)
+  test.eq(next_of(root .. "/x/y/deep.txt", "created").name, "deep.txt")
+  test.ok(t.ticks >= 3)
+  t.task:cancel()
+  fs.mkdir(root .. "/new")  -- a new subdirectory: watched from its "created" event on
+  test.eq(next_of(root .. "/new", "created").is_dir, true)
+  test.eq(w.watches, 4)
+  fs.write(root .. "/new/f", "2")
+  next_of(root .. "/new/f", "created")
+  fs.mkdir_all(root .. "/new/p/q")  -- the walk of a new subdirectory adds its own children
+  next_of(root .. "/new/p", "created")
+  fs.write(root .. "/new/p/q/g", "3")
+  next_of(root .. "/new/p/q/g", "created")
+  -- moved out of the tree: no more events from it (and none with a stale path)
+  fs.rename(root .. "/x", dir .. "/out/x")
+  test.eq(next_of(root .. "/x", "renamed").direction, "from")
+  fs.write(dir .. "/out/x/y/after", "4")
+  fs.write(root .. "/marker", "5")
+  local ev = w:next(5000)
+  while ev.path ~= root .. "/marker" do
+    test.ok(not ev.path:find("after", 1, true), "event from a directory moved out: " .. ev.path)
+    ev = w:next(5000)
+  end
+  -- deleting a subdirectory: one "deleted" event from its parent, the watcher carries on
+  fs.rmdir_all(root .. "/new")
+  next_of(root .. "/new", "deleted")
+  fs.write(root .. "/still", "6")
+  next_of(root .. "/still", "created")
+  w:close()
+  test.eq(w:next(), nil)
+end)
+
+test("fs.watch(dir, fn, {recursive = true}): fn runs per event in subdirectories; a file is watched as itself", function()
+  local dir = proc.tmpdir()
+  fs.mkdir_all(dir .. "/s/t")
+  local ch = task.channel(64)
+  local w = fs.watch(dir, function(ev) ch:send(ev.type .. " " .. ev.path) end, { recursive = true })
+  fs.write(dir .. "/s/t/z", "1")
+  test.eq(ch:recv(5), "created " .. dir .. "/s/t/z")
+  w:close()
+  fs.write(dir .. "/file", "1")
+  local fw = fs.watch(dir .. "/file", { recursive = true })  -- not a directory: just the file
+  test.eq(fw.recursive, false)
+  test.eq(fw.watches, 1)
+  fs.append(dir .. "/file", "2")
+  test.eq(fw:next(5000).type, "modified")
+  fw:close()
+  -- an unreadable subdirectory is skipped, not an error
+  fs.mkdir(dir .. "/locked")
+  os.execute("chmod 000 " .. proc.quote(dir .. "/locked"))
+  local lw = fs.watch(dir, { recursive = true })
+  test.ok(lw.watches >= 3)
+  lw:close()
+  os.execute("chmod 755 " .. proc.quote(dir .. "/locked"))
+end)
+
+test("fs.watch: bad options", function()
+  local dir = proc.tmpdir()
+  local err = select(2, pcall(fs.watch, dir, { recursiv = true }))
+  test.eq(err.code, "EINVAL")
+  test.ok(err:find("did you mean 'recursive'", 1, true), tostring(err))
+  test.eq(code_of(function() fs.watch(dir, function() end, { recursive = "yes" }) end), "EINVAL")
+  test.raises(function() fs.watch(dir, function() end, 5) end)
+end)

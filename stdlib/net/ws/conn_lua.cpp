@@ -5,6 +5,7 @@
 #include "runtime/errors.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/ws/conn.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net::ws {
 
@@ -25,7 +26,7 @@ namespace {
 
 int ws_send(lua_State* L) {
   Conn* c = check_ws(L);
-  std::string_view data = check_sv(L, 2);
+  std::string_view data = check_data(L, 2);
   Kind kind = check_kind(L, 3, kText);
   if (!c->sendable()) raise(L, kClosed, "send: WebSocket is closed");
   if ((kind == kPing || kind == kPong) && data.size() > 125)
@@ -43,7 +44,7 @@ int ws_send(lua_State* L) {
 
 int control(lua_State* L, Kind kind, const char* what) {
   Conn* c = check_ws(L);
-  std::string_view data = lua_isnoneornil(L, 2) ? std::string_view{} : check_sv(L, 2);
+  std::string_view data = lua_isnoneornil(L, 2) ? std::string_view{} : check_data(L, 2);
   if (data.size() > 125) raisef(L, "EINVAL", "%s: payload must be at most 125 bytes", what);
   if (!c->sendable()) raisef(L, kClosed, "%s: WebSocket is closed", what);
   lua_settop(L, 2);

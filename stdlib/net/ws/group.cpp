@@ -5,6 +5,7 @@
 
 #include "runtime/engine.hpp"
 #include "stdlib/net/ws/conn.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net::ws {
 
@@ -97,7 +98,7 @@ Group* check_box(lua_State* L) { return static_cast<GroupBox*>(check_udata(L, 1,
 
 int group_broadcast(lua_State* L) {
   Group* g = check_box(L);
-  std::string_view data = check_sv(L, 2);
+  std::string_view data = check_data(L, 2);
   Kind kind = check_kind(L, 3, kText);
   if (kind > kBinary) value_error(L, 3, "broadcast type must be 'text' or 'binary'");
   lua_Integer n = static_cast<lua_Integer>(g->broadcast(data, kind));

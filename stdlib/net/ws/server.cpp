@@ -17,6 +17,7 @@
 #include "stdlib/net/tls.hpp"
 #include "stdlib/net/ws/group.hpp"
 #include "stdlib/net/ws/upgrade.hpp"
+#include "stdlib/buffer.hpp"
 
 namespace mw::net::ws {
 
@@ -217,7 +218,7 @@ int server_client_count(lua_State* L) {
 
 int server_broadcast(lua_State* L) {
   Server* s = check_server(L);
-  std::string_view data = check_sv(L, 2);
+  std::string_view data = check_data(L, 2);
   Kind kind = check_kind(L, 3, kText);
   if (kind > kBinary) value_error(L, 3, "broadcast type must be 'text' or 'binary'");
   lua_pushinteger(L, static_cast<lua_Integer>(s->group().broadcast(data, kind)));

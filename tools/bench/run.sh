@@ -730,6 +730,7 @@ done
 # --- docs/benchmarks.md ------------------------------------------------------------------------
 if [[ $ONLY != "$ALL_BENCHES" || $QUICK = 1 ]]; then
   echo "== partial or quick run: $DOC left unchanged"
+  [[ -n $SUITE_MD ]] && printf '%s' "$SUITE_MD"
   exit 0
 fi
 

@@ -145,6 +145,27 @@ function fs.move(from, to) end
 ---@return integer
 function fs.copy(from, to) end
 
+---`path.join` under CopperMoon's name: `fs.join("a", "b", "../c")` → `"a/c"`.
+---@param ... string
+---@return string
+function fs.join(...) end
+
+---`path.basename` under CopperMoon's name.
+---@param path string
+---@param suffix? string removed from the end when present
+---@return string
+function fs.basename(path, suffix) end
+
+---`path.dirname` under CopperMoon's name: `"/x/y.txt"` → `"/x"`, `"y"` → `"."`.
+---@param path string
+---@return string
+function fs.dirname(path) end
+
+---The extension without its dot, or nil when there is none: `"a.tar.gz"` → `"gz"`, `"Makefile"` → nil.
+---@param path string
+---@return string?
+function fs.ext(path) end
+
 ---Copies a directory tree (symlinks copied as links, existing files overwritten).
 ---@async
 ---@param from string
@@ -258,19 +279,26 @@ function File:close() end
 ---@field cookie? integer pairs the two halves of a rename
 ---@field is_dir boolean whether the entry is a directory
 
----Watches a file or a directory (its entries, not recursive) with inotify. With `fn`, each
----event runs `fn(event)` as its own task until `w:close()`; without it, use `w:next()`.
----`ENOENT`, `EACCES`, `ENOSPC` (watch limit), `EMFILE`.
+-- options: fs.watch
+---@class fs.WatchOptions
+---@field recursive? boolean watch every subdirectory too, picking up new ones (default false)
+
+---Watches a file or a directory (its entries; with `recursive`, its whole tree) with inotify.
+---With `fn`, each event runs `fn(event)` as its own task until `w:close()`; without it, use
+---`w:next()` (`fs.watch(path, opts)` is allowed). `ENOENT`, `EACCES`, `ENOSPC` (watch limit), `EMFILE`.
 ---@param path string
 ---@param fn? async fun(event: fs.WatchEvent)
+---@param opts? fs.WatchOptions
 ---@return fs.Watcher
-function fs.watch(path, fn) end
+function fs.watch(path, fn, opts) end
 
 -- metatable: moonwire.fs.watcher
 ---A watcher (`fs.watch`).
 ---@class fs.Watcher
 ---@field path string
 ---@field closed boolean
+---@field recursive boolean
+---@field watches integer inotify watches held (directories watched)
 local Watcher = {}
 
 ---Waits for the next event; `nil` once closed or the path is gone. `ETIMEDOUT` after

@@ -191,7 +191,10 @@ end)
 test("net.ws:connect failures in a loop leave nothing behind (connections, fds)", function()
   local port = proc.free_port()
   local function fds()
-    local p = io.popen("ls /proc/" .. io.open("/proc/self/stat"):read("l"):match("^%d+") .. "/fd | wc -l")
+    local stat = assert(io.open("/proc/self/stat"))
+    local pid = stat:read("l"):match("^%d+")
+    stat:close()
+    local p = io.popen("ls /proc/" .. pid .. "/fd | wc -l")
     local n = tonumber(p:read("l"))
     p:close()
     return n
@@ -214,7 +217,9 @@ test("net.ws:connect failures in a loop leave nothing behind (connections, fds)"
   collectgarbage()
   collectgarbage()
   test.eq(require("compat.hoozi_ws")._count(), 0)
-  test.eq(fds(), before_fds)
+  -- Not more than before (descriptors of earlier tests may still be closing then: fewer is fine).
+  local after_fds = fds()
+  assert(after_fds <= before_fds, ("descriptors grew from %d to %d"):format(before_fds, after_fds))
   assert(collectgarbage("count") < before_mem + 256, "memory grew by " .. (collectgarbage("count") - before_mem) .. " KiB")
 end)
 

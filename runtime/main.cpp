@@ -10,6 +10,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/repl.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/workers.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace {
@@ -27,6 +28,7 @@ constexpr const char* kUsage =
     "  -v        show version information\n"
     "  -E        ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH)\n"
     "  -W        turn warnings on\n"
+    "  --workers N  run the script in N worker processes (N or 'auto': one per core)\n"
     "  --help    show this help\n"
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n";
@@ -240,6 +242,7 @@ int main(int argc, char** argv) {
   if (argc >= 1 && argv[0] && argv[0][0]) progname = "moonwire";
   bool test_mode = argc >= 2 && std::strcmp(argv[1], "test") == 0;
   Args a;
+  if (int code; !test_mode && mw::workers::run_supervisor_if_asked(argc, argv, code)) return code;
   if (!test_mode && !collect_args(argc, argv, a)) return 1;
 
   mw::Engine engine{mw::open_stdlib};

@@ -3,6 +3,7 @@
 
 #include "runtime/engine.hpp"
 #include "stdlib/compat.hpp"
+#include "stdlib/net/redis/redis.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace mw {
@@ -27,6 +28,7 @@ static const ModuleEntry kModules[] = {
     {"crypto", open_crypto, true}, {"buffer", open_buffer, true},
     {"fs", open_fs, true}, {"os_ext", open_os_ext, true}, {"path", open_lua_module, true},
     {"websocket", open_websocket, true}, {"compat.errors", open_compat_errors, false},
+    {"_redis_core", net::open_redis_core, false}, {"redis", open_lua_module, true},
     {"_strings", open_strings, false},  // string.* and table.* helpers; no module value
 };
 

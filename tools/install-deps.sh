@@ -11,7 +11,7 @@ PACKAGES=(
   # Lua C modules that must load (tests)
   lua-cjson lua-lpeg
   # test peers and tools
-  openssl python3 python3-websockets nginx tinyproxy microsocks curl
+  openssl python3 python3-websockets nginx tinyproxy microsocks curl redis-server redis-tools
   # consumers of `moonwire test` reports: xmllint (JUnit XSD), genhtml (lcov); prove comes with perl
   libxml2-utils lcov perl
   nodejs
@@ -36,9 +36,9 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  # nginx/tinyproxy would start system services; tests start their own instances.
+  # nginx/tinyproxy/redis-server would start system services; tests start their own instances.
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in nginx tinyproxy; do
+  for svc in nginx tinyproxy redis-server; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

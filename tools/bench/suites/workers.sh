@@ -100,13 +100,14 @@ Target: 2 workers ≥ 1.2× one worker on 2 shared cores — HTTP $(verdict "$ht
 Connection spread: $W_SPREAD_CONNS WebSocket connections opened together and held open
 (\`tools/bench/ws_spread.lua\`; each server sends its worker id first), counted per worker.
 Linux spreads SO_REUSEPORT connections by a hash of the 4-tuple, so the counts follow a
-binomial distribution around the mean (for 1,000 connections one standard deviation is 1.6 %
-of the mean with 2 workers, 2.7 % with 4: a max / mean of 1.10 at 4 workers is a 2 σ draw, and
-the target allows 3.5 σ).
+binomial distribution around the mean: for 1,000 connections one standard deviation is 3.2 %
+of the mean with 2 workers and 5.5 % with 4 (a max / mean of 1.10 at 4 workers is a 1.8 σ
+draw); the target allows 3.6 σ at 4 workers, i.e. it fails only for a spread worse than the
+hash's noise.
 
 | workers | run | connections per worker | max / mean | failed |
 | --- | ---: | --- | ---: | ---: |
 ${spread_rows}
-Target: max / mean ≤ 1.15 — worst $worst: $(if ge 1.15 "$worst"; then echo PASS; else echo MISS; fi).
+Target: max / mean ≤ 1.20 — worst $worst: $(if ge 1.20 "$worst"; then echo PASS; else echo MISS; fi).
 MD
 }

@@ -16,7 +16,11 @@ local wid = process.worker_id() or 1
 local nworkers = math.max(process.workers(), 1)
 
 local server = net.ws.listen("0.0.0.0" == process.env.HOST and "0.0.0.0" or "127.0.0.1", port)
-local cluster = server:cluster(redis_url, "cluster_chat")
+local ok, cluster = pcall(server.cluster, server, redis_url, "cluster_chat")
+if not ok then -- no Redis: fail (the open listener would keep a half-working worker alive)
+  io.stderr:write("cluster_chat: ", tostring(cluster), "\n")
+  os.exit(1)
+end
 print(("cluster chat: worker %d of %d on ws://%s/ (broadcasts through %s, channel %s)"):format(wid, nworkers,
   server:local_addr(), redis_url, cluster.channel))
 io.stdout:flush()

@@ -42,6 +42,25 @@ local function rethrow_cancel(e)
   if code_of(e) == "cancelled" then error(e, 0) end
 end
 
+-- Re-raises a connect/subscribe error object as the script's: "script.lua:12: cluster: connect
+-- to ...: Connection refused" (same code), instead of naming a line inside the redis module.
+local function reraise(e)
+  if type(e) == "table" and type(e.message) == "string" then
+    local msg = e.message:gsub("^%[moonwire%][^:]*:%d+: ", "")
+    local where = ""
+    for level = 2, 20 do
+      local info = debug.getinfo(level, "Sl")
+      if not info then break end
+      if info.what ~= "C" and info.currentline > 0 and not info.short_src:find("^%[moonwire%]") then
+        where = info.short_src .. ":" .. info.currentline .. ": "
+        break
+      end
+    end
+    e.message = where .. "cluster: " .. msg
+  end
+  error(e, 0)
+end
+
 local function check_opts(opts)
   if opts == nil then return {} end
   if type(opts) ~= "table" then einval("cluster: options must be a table", 4) end
@@ -67,11 +86,15 @@ function M.attach(target, r, channel, opts, key, clusters, raw)
   end
   if clusters[key] then einval("cluster: this group is already in a cluster (close that one first)", 4) end
   local owned = rt == "string"
-  if owned then r = redis.connect(r) end
+  if owned then
+    local ok, c = pcall(redis.connect, r)
+    if not ok then reraise(c) end
+    r = c
+  end
   local ok, sub = pcall(r.subscribe, r, channel)
   if not ok then
     if owned then pcall(r.close, r) end
-    error(sub, 0)
+    reraise(sub)
   end
   if clusters[key] then  -- attached by another task while we subscribed
     sub:close()

@@ -92,6 +92,14 @@ test("two separate moonwire instances sharing one Redis broadcast to each other'
   test.eq(h2:wait(10), "exit 130")
 end)
 
+test("without Redis the example's workers fail at start-up and the supervisor gives up: exit 1", function()
+  local dead = proc.free_port()
+  local r = cli.run({ "--workers", "2", CHAT, tostring(proc.free_port()), "redis://127.0.0.1:" .. dead }, { timeout = 60 })
+  test.eq(r.code, 1, r.err)
+  test.matches(r.err, "cluster_chat: [^\n]*cluster_chat%.lua:%d+: cluster: connect to 127%.0%.0%.1:" .. dead)
+  test.matches(r.err, "giving up %(exit code 1%)")
+end)
+
 test("cleanup", function()
   srv:stop()
   rs.cleanup()

@@ -87,6 +87,29 @@ test("RESP3 reply types: arrays, maps, sets, doubles, booleans, big numbers, ver
   r:close()
 end)
 
+test("large values and replies split over many reads", function()
+  local r = redis.connect(URL)
+  local big = string.rep("0123456789abcdef", 256 * 1024)  -- 4 MiB
+  test.eq(r:set("big", big), "OK")
+  test.eq(r:get("big") == big, true)
+  local items = {}
+  for i = 1, 5000 do items[i] = "item" .. i end
+  r:del("biglist")
+  for i = 1, #items, 500 do r:rpush("biglist", table.unpack(items, i, i + 499)) end
+  local got = r:lrange("biglist", 0, -1)
+  test.eq(#got, 5000)
+  test.eq(got[5000], "item5000")
+  r:set("small", "s")
+  local res = r:pipeline(function(p)
+    for i = 1, 2000 do p:get(i % 500 == 0 and "big" or "small") end
+  end)
+  test.eq(res.n, 2000)
+  test.eq(res[1999], "s")
+  test.eq(res[2000] == big, true)
+  r:del("big", "biglist")
+  r:close()
+end)
+
 test("RESP2 (resp = 2): hgetall and config_get still give tables; doubles are strings", function()
   local r = redis.connect(URL, { resp = 2 })
   test.eq(r:stats().protocol, 2)
@@ -260,18 +283,47 @@ test("a slow subscriber gets every message in order; the publisher is not held u
   r:close()
 end)
 
+test("a subscriber polling with short timeouts loses nothing", function()
+  local r = redis.connect(URL)
+  local sub = r:subscribe("poll")
+  local N, got, timeouts = 500, 0, 0
+  local publisher = task.spawn(function()
+    for i = 1, N do
+      r:publish("poll", tostring(i))
+      if i % 50 == 0 and i < N then  -- let the subscriber time out (its read is cancelled) now and then
+        local seen = timeouts
+        while timeouts == seen do task.sleep(0.002) end
+      end
+    end
+  end)
+  while got < N do
+    local m, err = sub:recv(1)
+    if m then
+      got = got + 1
+      test.eq(m.message, tostring(got))
+    else
+      test.eq(err.code, "ETIMEDOUT")
+      timeouts = timeouts + 1
+    end
+  end
+  publisher:join(10)
+  assert(timeouts >= N / 50 - 1, "timeouts: " .. timeouts)
+  sub:close()
+  r:close()
+end)
+
 test("blocking commands use the pool: the shared connection and timers go on", function()
   local r = redis.connect(URL, { client_name = "blocker" })
   r:del("queue")
   local ticks = 0
   local ticker = setInterval(function() ticks = ticks + 1 end, 10)
   local popped = task.spawn(function() return r:blpop("queue", 5) end)
-  task.sleep(0.1)
+  while ticks < 3 do task.sleep(0.01) end   -- the timer ticks while BLPOP waits
+  test.eq(popped.status, "suspended")       -- still waiting for a job
   test.eq(r:ping(), "PONG")                 -- not stuck behind BLPOP
   test.eq(r:rpush("queue", "job"), 1)
   test.eq(popped:join(5), { "queue", "job" })
   clearInterval(ticker)
-  assert(ticks >= 3, "the timer kept ticking while BLPOP waited: " .. ticks)
   test.eq(r:brpop("queue", 0.05), nil)       -- the server's own timeout: a null reply
   test.eq(connections_named(r, "blocker"), 2) -- the shared one and one pooled
   r:close()
@@ -287,8 +339,13 @@ test("per-call timeouts: call {timeout}, with_timeout, client default", function
   test.eq(ok2, false)
   test.eq(err2.code, "ETIMEDOUT")
   test.eq(v:ping(), "PONG")
-  local r2 = redis.connect(URL, { timeout = 2000 })
+  local r2 = redis.connect(URL, { timeout = 30 })
   test.eq(r2:ping(), "PONG")
+  test.eq(r2:blpop("never", 0.1), nil)        -- the client default does not cut blocking commands short
+  local ok3, err3 = pcall(r2.call, r2, { timeout = 20 }, "BLPOP", "never", 0)  -- an explicit one does
+  test.eq(ok3, false)
+  test.eq(err3.code, "ETIMEDOUT")
+  test.eq(r2:config_get("maxmemory-policy")["maxmemory-policy"], "noeviction")
   test.raises(function() r:call({ timeuot = 5 }, "PING") end, "timeout")
   test.raises(function() r:call({ timeout = -1 }, "PING") end, "non-negative")
   r2:close()
@@ -417,12 +474,13 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
   local sub = r:subscribe("restart:ch")
   local psub = r:psubscribe("restart:*")
   local ok_count, err_count, stop = 0, 0, false
+  local values = {}  -- every INCR reply received
   local workers = {}
   for i = 1, 20 do
     workers[i] = task.spawn(function()
       while not stop do
         local ok, err = pcall(r.incr, r, "restart:n")
-        if ok then ok_count = ok_count + 1 else
+        if ok then ok_count = ok_count + 1; values[#values + 1] = err else
           err_count = err_count + 1
           assert(type(err) == "table" and err.code, tostring(err))
           task.sleep(0.01)
@@ -431,6 +489,8 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
     end)
   end
   local blocked = task.spawn(function() return pcall(r.blpop, r, "restart:q", 0) end)
+  local idle = redis.connect(URL)
+  test.eq(idle:ping(), "PONG")
   task.sleep(0.1)
   srv:restart()
   task.sleep(0.2)
@@ -440,7 +500,19 @@ test("redis restarted mid-run: in-flight calls fail, later calls reconnect, subs
   test.eq(bok, false)
   assert(berr.code, tostring(berr))
   assert(ok_count > 0 and err_count > 0, ("ok %d, errors %d"):format(ok_count, err_count))
+  -- No reply lost or doubled: the new server ran K INCRs (1..K) and every one was answered;
+  -- the old one answered 1..M (replies come in order, so those lost at the stop are the last).
+  local K = tonumber(r:get("restart:n"))
+  local M = #values - K
+  assert(M >= 0, ("%d replies but the new server ran %d INCRs"):format(#values, K))
+  local count = {}
+  for _, v in ipairs(values) do count[v] = (count[v] or 0) + 1 end
+  for v = 1, math.max(M, K) do
+    test.eq(count[v] or 0, (v <= M and 1 or 0) + (v <= K and 1 or 0))
+  end
   test.eq(r:set("after", "restart"), "OK")            -- no reconnect call needed
+  test.eq(idle:get("after"), "restart")               -- idle while the server restarted: no error at all
+  idle:close()
   local ev = sub:recv(5000)
   test.eq(ev.kind, "reconnected")
   test.eq(ev.channels, { "restart:ch" })
@@ -465,6 +537,54 @@ test("a stopped server: calls fail with a connection error once the retries are 
   test.eq(no:ping(), "PONG")
   no:close()
   r:close()
+end)
+
+-- A fake server (net.tcp) that answers like an old Redis without HELLO, and sends garbage
+-- when asked for KEY "garbage".
+local function fake_server()
+  local server = net.tcp.listen("127.0.0.1", 0)
+  local seen = {}
+  proc.serve(server, function(c)
+    while true do
+      local head = c:read_line()
+      if not head then break end
+      local n = tonumber(head:match("^%*(%d+)$"))
+      local args = {}
+      for i = 1, n do
+        local len = tonumber(c:read_line():match("^%$(%d+)$"))
+        args[i] = c:read_exactly(len + 2):sub(1, len)
+      end
+      local cmd = args[1]:upper()
+      seen[#seen + 1] = table.concat(args, " ")
+      if cmd == "HELLO" then c:write("-ERR unknown command 'HELLO', with args beginning with: '3'\r\n")
+      elseif cmd == "AUTH" then c:write("+OK\r\n")
+      elseif cmd == "SELECT" then c:write("+OK\r\n")
+      elseif cmd == "PING" then c:write("+PONG\r\n")
+      elseif cmd == "GET" and args[2] == "garbage" then c:write("?what is this\r\n")
+      elseif cmd == "GET" then c:write("$5\r\nhello\r\n")
+      else c:write("-ERR unknown command\r\n") end
+    end
+  end)
+  return server, seen
+end
+
+test("a server without HELLO gets RESP2 + AUTH + SELECT; garbage from it is EPROTO", function()
+  local server, seen = fake_server()
+  local r = redis.connect({ port = server.port, password = "pw", db = 2 })
+  test.eq(r:stats().protocol, 2)
+  test.eq(seen[1], "HELLO 3 AUTH default pw")
+  test.eq(seen[2], "AUTH pw")
+  test.eq(seen[3], "SELECT 2")
+  test.eq(r:get("k"), "hello")
+  local ok, err = pcall(r.get, r, "garbage")
+  test.eq(ok, false)
+  test.eq(err.code, "EPROTO")
+  test.eq(r:ping(), "PONG")   -- reconnected on the next call
+  r:close()
+  local ok3, err3 = pcall(redis.connect, { port = server.port, resp = 3 })
+  test.eq(ok3, false)
+  test.eq(err3.code, "ERR")
+  server:close()
 end)
 
 test("cleanup", function()

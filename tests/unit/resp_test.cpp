@@ -77,6 +77,63 @@ TEST(RespScan, ProtocolErrors) {
   EXPECT_EQ(scan_all(std::string("$") + std::string(70000, '1'), len), Scan::error);  // endless length line
 }
 
+TEST(RespScan, NestingLimit) {
+  std::string deep, err;
+  for (int i = 0; i < kMaxDepth; ++i) deep += "*1\r\n";
+  size_t len = 0;
+  EXPECT_EQ(scan_all(deep + ":1\r\n", len), Scan::complete);
+  EXPECT_EQ(scan(("*1\r\n" + deep + ":1\r\n").data(), deep.size() + 9, len, err), Scan::error);
+  EXPECT_NE(err.find("nested"), std::string::npos);
+  // siblings do not add up to depth
+  std::string wide = "*200\r\n";
+  for (int i = 0; i < 200; ++i) wide += "*1\r\n*0\r\n";
+  ASSERT_EQ(scan_all(wide, len), Scan::complete);
+  EXPECT_EQ(len, wide.size());
+}
+
+// Random nested replies: the scanner agrees with the decoder on every one, and each proper
+// prefix is incomplete.
+std::string random_reply(unsigned& seed, int depth) {
+  auto rnd = [&seed](unsigned m) { seed = seed * 1103515245u + 12345u; return (seed >> 16) % m; };
+  unsigned kind = depth > 4 ? rnd(6) : rnd(10);
+  switch (kind) {
+    case 0: return "+simple\r\n";
+    case 1: return ":" + std::to_string(static_cast<int>(rnd(100000)) - 50000) + "\r\n";
+    case 2: { std::string b(rnd(40), 'x'); if (!b.empty()) b[0] = '\r'; return "$" + std::to_string(b.size()) + "\r\n" + b + "\r\n"; }
+    case 3: return "_\r\n";
+    case 4: return ",2.5\r\n";
+    case 5: return "-ERR x\r\n";
+    case 6: case 7: {
+      unsigned k = rnd(5);
+      std::string s = (kind == 6 ? "*" : "~") + std::to_string(k) + "\r\n";
+      for (unsigned i = 0; i < k; ++i) s += random_reply(seed, depth + 1);
+      return s;
+    }
+    case 8: {
+      unsigned k = rnd(4);
+      std::string s = "%" + std::to_string(k) + "\r\n";
+      for (unsigned i = 0; i < 2 * k; ++i) s += random_reply(seed, depth + 1);
+      return s;
+    }
+    default:
+      return "|1\r\n+a\r\n:1\r\n" + random_reply(seed, depth + 1);
+  }
+}
+
+TEST(RespScan, RandomRepliesAgreeWithDecoder) {
+  unsigned seed = 12345;
+  for (int i = 0; i < 2000; ++i) {
+    std::string r = random_reply(seed, 0);
+    size_t len = 0;
+    ASSERT_EQ(scan_all(r, len), Scan::complete) << r;
+    ASSERT_EQ(len, r.size());
+    Value v;
+    ASSERT_EQ(decode(r.data(), r.size(), v), r.size()) << r;
+    for (size_t cut = 0; cut < r.size(); cut += 1 + r.size() / 16)
+      ASSERT_EQ(scan_all(r.substr(0, cut), len), Scan::incomplete) << r << " cut " << cut;
+  }
+}
+
 TEST(RespDecode, Types) {
   EXPECT_EQ(decode_all("+OK\r\n").str, "OK");
   auto e = decode_all("-WRONGTYPE Operation against a key\r\n");

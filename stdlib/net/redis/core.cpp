@@ -115,7 +115,7 @@ size_t push_reply(lua_State* L, const char* p, size_t n_all, size_t pos, bool to
         if (top) lua_pushnil(L); else push_null(L);
         return next;
       }
-      if (depth >= redis::kMaxDepth) luaL_error(L, "redis: reply nested deeper than %d levels", redis::kMaxDepth);
+      // depth: scan refused replies nested deeper than kMaxDepth (no Lua error may be raised here)
       bool map = type == '%' || type == '|';
       lua_createtable(L, map ? 0 : static_cast<int>(std::min<int64_t>(n, 1 << 20)), map ? static_cast<int>(std::min<int64_t>(n, 1 << 20)) : 0);
       for (int64_t i = 1; i <= n; ++i) {

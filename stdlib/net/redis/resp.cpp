@@ -61,8 +61,11 @@ bool parse_int(const char* b, const char* e, int64_t& out) {
 
 Scan scan(const char* p, size_t n, size_t& len, std::string& error) {
   size_t pos = 0;
-  int64_t need = 1;  // values still to read: an aggregate of k replaces one with k
-  while (need > 0) {
+  // Values still to start at each open aggregate level (an attribute's level also holds the
+  // value it annotates). The reply is complete when the last level closes.
+  int64_t left[kMaxDepth + 1];
+  int depth = 0;
+  do {
     if (pos >= n) return Scan::incomplete;
     char type = p[pos];
     size_t eol;
@@ -76,7 +79,7 @@ Scan scan(const char* p, size_t n, size_t& len, std::string& error) {
     const char* b = p + pos + 1;
     const char* e = p + eol;
     size_t next = eol + 2;
-    --need;
+    if (depth > 0) --left[depth - 1];
     int64_t v = 0;
     switch (type) {
       case '+': case '-': case ':': case '_': case '#': case ',': case '(':
@@ -95,20 +98,29 @@ Scan scan(const char* p, size_t n, size_t& len, std::string& error) {
           next += static_cast<size_t>(v) + 2;
         }
         break;
-      case '*': case '~': case '>': case '%': case '|':
+      case '*': case '~': case '>': case '%': case '|': {
         if (!parse_int(b, e, v) || v < -1 || v > kMaxElements) {
           error = "protocol error: bad aggregate length";
           return Scan::error;
         }
-        if (v > 0) need += (type == '%' || type == '|') ? 2 * v : v;
-        if (type == '|') need += 1;  // attributes precede the value they describe
+        int64_t k = v <= 0 ? 0 : ((type == '%' || type == '|') ? 2 * v : v);
+        if (type == '|') k += 1;  // attributes precede the value they describe
+        if (k > 0) {
+          if (depth >= kMaxDepth) {
+            error = "protocol error: reply nested deeper than " + std::to_string(kMaxDepth) + " levels";
+            return Scan::error;
+          }
+          left[depth++] = k;
+        }
         break;
+      }
       default:
         error = std::string("protocol error: unexpected byte '") + (type >= 32 && type < 127 ? type : '?') + "'";
         return Scan::error;
     }
     pos = next;
-  }
+    while (depth > 0 && left[depth - 1] == 0) --depth;
+  } while (depth > 0);
   len = pos;
   return Scan::complete;
 }

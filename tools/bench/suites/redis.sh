@@ -21,8 +21,8 @@ for ((i = 0; i < 100; i++)); do
 done
 
 # redis-benchmark: the mean of SET and GET requests/s (--csv: "SET","123.45",...).
-rb_bench() {  # rb_bench CLIENTS PIPELINE
-  local n=$((RB_SECS * 200000))
+rb_bench() {  # rb_bench CLIENTS PIPELINE REQUESTS_PER_SECOND_GUESS (sizes -n to about RB_SECS per test)
+  local n=$((RB_SECS * $3))
   redis-benchmark -h 127.0.0.1 -p "$rb_port" -c "$1" -P "$2" -n "$n" -d "$RB_SIZE" -t set,get --csv 2>/dev/null |
     awk -F'"' '$2 == "SET" || $2 == "GET" { s += $4; k++ } END { if (k) printf "%.0f", s / k }'
 }
@@ -50,8 +50,8 @@ else
   echo "redis suite: node or ioredis missing (tools/install-deps.sh installs them)" >&2
   RB[ioredis]=n/a RB[ioredis_plain]=n/a
 fi
-rb_run bench_pipelined rb_bench 1 "$RB_TASKS"
-rb_run bench_conns rb_bench "$RB_TASKS" 1
+rb_run bench_pipelined rb_bench 1 "$RB_TASKS" 300000
+rb_run bench_conns rb_bench "$RB_TASKS" 1 30000
 stop_pid "$rb_pid"
 
 best_node=$(max_of "${RB[ioredis]}" "${RB[ioredis_plain]}")

@@ -209,6 +209,38 @@ test("a broadcast from a closed server's group still works locally and publishes
   b:close()
 end)
 
+test("Redis restarted mid-run: the clusters reconnect and broadcasts cross again", function()
+  local tmp = rs.start()
+  local ch = channel()
+  local a, wa = server_with_client()
+  local b, wb = server_with_client()
+  local ca <close> = a:cluster(tmp.url, ch)
+  local cb <close> = b:cluster(tmp.url, ch)
+  a:broadcast("before")
+  test.eq(recv_data(wb), "before")
+  tmp:restart()
+  -- Until b's subscriber is back, a's messages are lost for b (pub/sub is at-most-once): keep
+  -- broadcasting until one crosses.
+  wb:set_timeout(200)
+  local got
+  for i = 1, 150 do
+    a:broadcast("after " .. i)
+    local ok, m = pcall(wb.recv, wb)
+    if ok and m then
+      got = m.data
+      break
+    end
+  end
+  test.matches(got, "^after %d+$")
+  wb:set_timeout(nil)
+  test.ok(cb:stats().received >= 2)
+  ca:close()
+  cb:close()
+  a:close()
+  b:close()
+  tmp:stop()
+end)
+
 test("cleanup", function()
   srv:stop()
   rs.cleanup()

@@ -206,6 +206,7 @@ function M._subscribe_loop(self)
       end
     elseif m.kind == "reconnected" then
       stats.reconnects = stats.reconnects + 1
+      self._warned = false
     end
   end
 end

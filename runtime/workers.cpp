@@ -181,6 +181,10 @@ class Supervisor {
   }
 
   void spawn(Worker& w) {
+    if (stopping_) {  // the supervisor gave up (or was signalled) while starting the others
+      w.done = true;
+      return check_finished();
+    }
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);

@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "  -v        show version information\n"
     "  -E        ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH)\n"
     "  -W        turn warnings on\n"
-    "  --workers N  run the script in N worker processes (N or 'auto': one per core)\n"
+    "  --workers N  run the script in N worker processes (1..1024, or 'auto': one per core)\n"
     "  --help    show this help\n"
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n";

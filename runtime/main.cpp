@@ -10,6 +10,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/repl.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/workers.hpp"
 #include "stdlib/stdlib.hpp"
 
 namespace {
@@ -28,6 +29,7 @@ constexpr const char* kUsage =
     "  -E        ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH)\n"
     "  -W        turn warnings on\n"
     "  --types DIR  write the LuaLS type definitions into DIR (for an editor)\n"
+    "  --workers N  run the script in N worker processes (1..1024, or 'auto': one per core)\n"
     "  --help    show this help\n"
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n";
@@ -251,6 +253,7 @@ int main(int argc, char** argv) {
     return mw::write_types(argv[2]);
   }
   Args a;
+  if (int code; !test_mode && mw::workers::run_supervisor_if_asked(argc, argv, code)) return code;
   if (!test_mode && !collect_args(argc, argv, a)) return 1;
 
   mw::Engine engine{mw::open_stdlib};

@@ -15,6 +15,8 @@
 #include "runtime/callback.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/scheduler.hpp"
+#include "runtime/workers.hpp"
 #include "stdlib/process.hpp"
 
 extern char** environ;
@@ -151,6 +153,19 @@ int process_exit(lua_State* L) {
 
 int process_ppid(lua_State* L) {
   lua_pushinteger(L, ::getppid());
+  return 1;
+}
+
+// process.worker_id() → 1..N under `moonwire --workers N`, nil otherwise (docs/workers.md).
+int process_worker_id(lua_State* L) {
+  if (workers::worker_id() == 0) lua_pushnil(L);
+  else lua_pushinteger(L, workers::worker_id());
+  return 1;
+}
+
+// process.workers() → N under `moonwire --workers N`, 0 otherwise.
+int process_workers(lua_State* L) {
+  lua_pushinteger(L, workers::worker_count());
   return 1;
 }
 
@@ -351,7 +366,11 @@ void open_process_self(lua_State* L, int module) {
   lua_pushcclosure(L, process_exit, 1);
   lua_setfield(L, module, "exit");
   lua_pop(L, 1);
-  const luaL_Reg funcs[] = {{"ppid", process_ppid}, {"on_signal", process_on_signal}, {nullptr, nullptr}};
+  const luaL_Reg funcs[] = {{"ppid", process_ppid},
+                            {"on_signal", process_on_signal},
+                            {"worker_id", process_worker_id},
+                            {"workers", process_workers},
+                            {nullptr, nullptr}};
   lua_pushvalue(L, module);
   set_funcs(L, funcs);
   lua_pop(L, 1);

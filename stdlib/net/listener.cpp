@@ -10,6 +10,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/pool.hpp"
+#include "runtime/workers.hpp"
 
 namespace mw::net {
 
@@ -31,7 +32,8 @@ bool out_of_resources(const error_code& ec) {
 
 void read_listen_options(lua_State* L, int opts, ListenConfig& cfg) {
   cfg.backlog = static_cast<int>(opt_int_field(L, opts, "backlog", asio::socket_base::max_listen_connections, 0, 65535));
-  cfg.reuseport = opt_bool_field(L, opts, "reuseport", false);
+  // Under `moonwire --workers N` every worker listens on the same ports: SO_REUSEPORT by default.
+  cfg.reuseport = opt_bool_field(L, opts, "reuseport", workers::worker_id() != 0);
   cfg.ipv6_only = opt_bool_field(L, opts, "ipv6_only", false);
   cfg.handshake_timeout_ms = opt_timeout_field(L, opts, "handshake_timeout", 10000);
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "runtime/engine.hpp"
+#include "stdlib/net/ws/cluster.hpp"
 #include "stdlib/net/ws/conn.hpp"
 #include "stdlib/buffer.hpp"
 
@@ -101,6 +102,7 @@ int group_broadcast(lua_State* L) {
   std::string_view data = check_data(L, 2);
   Kind kind = check_kind(L, 3, kText);
   if (kind > kBinary) value_error(L, 3, "broadcast type must be 'text' or 'binary'");
+  if (cluster_broadcast(L, g)) return 1;  // group:cluster(): local + Redis (cluster.hpp)
   lua_Integer n = static_cast<lua_Integer>(g->broadcast(data, kind));
   lua_pushinteger(L, n);
   return 1;
@@ -115,6 +117,8 @@ int group_client_count(lua_State* L) {
   lua_pushinteger(L, static_cast<lua_Integer>(check_box(L)->client_count()));
   return 1;
 }
+
+int group_cluster(lua_State* L) { return cluster_attach(L, check_box(L)); }
 
 int group_close(lua_State* L) {
   Group* g = check_box(L);
@@ -149,6 +153,7 @@ int ws_group(lua_State* L) {
 void register_group_class(lua_State* L) {
   const luaL_Reg methods[] = {{"broadcast", group_broadcast},
                               {"clients", group_clients},
+                              {"cluster", group_cluster},
                               {"client_count", group_client_count},
                               {"close", group_close},
                               {nullptr, nullptr}};

@@ -15,6 +15,7 @@
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/listener.hpp"
 #include "stdlib/net/tls.hpp"
+#include "stdlib/net/ws/cluster.hpp"
 #include "stdlib/net/ws/group.hpp"
 #include "stdlib/net/ws/upgrade.hpp"
 #include "stdlib/buffer.hpp"
@@ -221,9 +222,12 @@ int server_broadcast(lua_State* L) {
   std::string_view data = check_data(L, 2);
   Kind kind = check_kind(L, 3, kText);
   if (kind > kBinary) value_error(L, 3, "broadcast type must be 'text' or 'binary'");
+  if (cluster_broadcast(L, &s->group())) return 1;  // server:cluster(): local + Redis (cluster.hpp)
   lua_pushinteger(L, static_cast<lua_Integer>(s->group().broadcast(data, kind)));
   return 1;
 }
+
+int server_cluster(lua_State* L) { return cluster_attach(L, &check_server(L)->group()); }
 
 int server_close(lua_State* L) {
   check_server(L)->close();
@@ -307,6 +311,7 @@ void register_server_classes(lua_State* L) {
   const luaL_Reg methods[] = {{"accept", server_accept},
                               {"broadcast", server_broadcast},
                               {"clients", server_clients},
+                              {"cluster", server_cluster},
                               {"client_count", server_client_count},
                               {"close", server_close},
                               {"local_addr", server_local_addr},

@@ -48,8 +48,8 @@ local function handle(conn)
 end
 
 while true do
-  local ok, conn = pcall(server.accept, server)
-  if not ok then break end -- SIGINT/SIGTERM: the server closed
+  local accepted, conn = pcall(server.accept, server)
+  if not accepted then break end -- SIGINT/SIGTERM: the server closed
   task.spawn(function() pcall(handle, conn) end)
 end
 cluster:close()

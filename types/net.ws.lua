@@ -163,6 +163,16 @@ function Server:accept(timeout_ms) end
 ---@return integer
 function Server:broadcast(data, type) end
 
+---Joins the server's clients to a cluster over Redis pub/sub (docs/cluster.md): the cluster's
+---`broadcast` reaches the clients of every process attached to `channel`. Suspends until
+---subscribed; `ECONNREFUSED`, `EINVAL` (already in a cluster, bad arguments).
+---@async
+---@param redis string|redis.Client a URL or a connected client
+---@param channel string
+---@param opts? net.ws.ClusterOptions
+---@return net.ws.Cluster
+function Server:cluster(redis, channel, opts) end
+
 ---The open accepted connections, ordered by id.
 ---@return net.ws.Conn[]
 function Server:clients() end
@@ -195,8 +205,39 @@ function Group:clients() end
 ---@return integer
 function Group:client_count() end
 
+---As `server:cluster`, for the group's members.
+---@async
+---@param redis string|redis.Client
+---@param channel string
+---@param opts? net.ws.ClusterOptions
+---@return net.ws.Cluster
+function Group:cluster(redis, channel, opts) end
+
 ---Starts the closing handshake with every member (1001 by default; 1000, 1001, 3000-4999).
 ---@param code? integer
 function Group:close(code) end
+
+---@class net.ws.ClusterOptions
+---@field max_pending? integer messages queued for Redis before new ones are dropped (docs/cluster.md)
+
+---A server or group attached to a Redis channel (`server:cluster`).
+---@class net.ws.Cluster
+---@field channel string
+---@field id string this process's origin id in the channel
+---@field closed boolean
+local Cluster = {}
+
+---Delivers to this process's clients at once and publishes to the others; returns the local count.
+---@param data string
+---@param type? "text"|"binary"
+---@return integer
+function Cluster:broadcast(data, type) end
+
+---Counters: published, received, delivered, dropped, errors, reconnects, pending.
+---@return table<string, integer>
+function Cluster:stats() end
+
+---Unsubscribes and stops the cluster's tasks (also on `<close>`).
+function Cluster:close() end
 
 return net.ws

@@ -132,6 +132,14 @@ function ChildOutput:lines(...) end
 ---@return integer
 function process.pid() end
 
+---This worker's number, 1..N under `moonwire --workers N`; nil outside worker mode (docs/workers.md).
+---@return integer?
+function process.worker_id() end
+
+---N under `moonwire --workers N`, 0 outside worker mode.
+---@return integer
+function process.workers() end
+
 ---The parent's process id.
 ---@return integer
 function process.ppid() end

@@ -93,6 +93,15 @@ class Scheduler {
   void resume(Task* t);
   void finish(Task* t, int status, int nres);
   void defer_report(Task* t);
+  lua_State* take_thread(lua_State* L);  // pushes a fresh or recycled thread onto L
+  void recycle(lua_State* T);
+
+  // Threads of finished tasks, reset and kept for the next spawn (a new thread costs an
+  // allocation of its state and stack, and garbage for the collector, per task): anchored in a
+  // registry table (pool_ref_), at most kPoolMax.
+  static constexpr size_t kPoolMax = 256;
+  std::vector<lua_State*> pool_;
+  int pool_ref_ = LUA_NOREF;
 
   Engine& engine_;
   Task* current_ = nullptr;

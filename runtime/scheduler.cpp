@@ -267,7 +267,8 @@ bool Scheduler::cancel(Task* t) {
 void Scheduler::cancel_all() {
   // By thread, not Task*: a cancel runs Lua, which may finish (and collect) other tasks.
   std::vector<lua_State*> threads;
-  for (auto& [thread, t] : live_) threads.push_back(thread);
+  for (auto& [thread, t] : live_)
+    if (!t->drain) threads.push_back(thread);
   for (lua_State* thread : threads)
     if (Task* t = task_of(thread)) cancel(t);
 }

@@ -26,6 +26,7 @@ struct Task {
   bool cancel_requested = false;       // deliver "cancelled" at the next suspension
   bool cancel_requested_ever = false;  // a "cancelled" death is then not a failure
   bool is_main = false;
+  bool drain = false;  // outlives the SIGINT/SIGTERM cancel_all (its owner bounds and cancels it)
   int nargs = 0;
   int sync_streak = 0;  // consecutive calls completed without a real suspension
   bool collected = false;  // its error was taken by a join (so it is not an uncaught failure)

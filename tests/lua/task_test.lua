@@ -215,10 +215,11 @@ test("reused task threads: fresh ids, results, errors and hooks do not leak from
   -- A failed task's thread, reused: the next task starts clean.
   local bad = task.spawn(function() error("boom") end)
   test.raises(function() task.join(bad) end, "boom")
-  local hooked = task.spawn(function() debug.sethook(function() end, "l") end)
+  local function user_hook() end
+  local hooked = task.spawn(function() debug.sethook(user_hook, "l") end)
   task.join(hooked)
   local clean = task.spawn(function() return debug.gethook() end)
-  test.eq(task.join(clean), nil)
+  assert(task.join(clean) ~= user_hook, "a task's debug hook does not pass to the next task")
   -- A task waiting across others keeps its own thread.
   local ch = task.channel()
   local waiter = task.spawn(function() return ch:recv() end)

@@ -123,7 +123,18 @@ void Scheduler::resume(Task* t) {
 
 void Scheduler::finish(Task* t, int status, int nres) {
   lua_State* T = t->thread;
-  if (status == LUA_OK) {
+  if (status == LUA_OK && nres == 0) {  // one shared, never modified {n = 0} for every such task
+    if (empty_results_ == LUA_NOREF) {
+      lua_createtable(T, 0, 1);
+      lua_pushinteger(T, 0);
+      lua_setfield(T, -2, "n");
+      empty_results_ = luaL_ref(T, LUA_REGISTRYINDEX);
+    }
+    t->results = empty_results_;
+    t->shared_results = true;
+    lua_settop(T, 0);
+    t->status = TaskStatus::done;
+  } else if (status == LUA_OK) {
     int base = lua_gettop(T) - nres;
     lua_createtable(T, nres, 1);
     for (int i = 1; i <= nres; ++i) {
@@ -291,7 +302,7 @@ Task::~Task() = default;
 
 static int task_gc(lua_State* L) {
   Task* t = static_cast<Task*>(check_udata(L, 1, kTaskType));
-  if (t->results != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
+  if (t->results != LUA_NOREF && !t->shared_results) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
   if (t->report != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->report);
   Engine::of(L).scheduler().forget(t);
   t->~Task();

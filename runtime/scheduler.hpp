@@ -21,6 +21,7 @@ struct Task {
   lua_State* thread = nullptr;
   int anchor = LUA_NOREF;   // registry ref to the task object while the task is alive
   int results = LUA_NOREF;  // registry ref: {n=..., ...} results, or the error value
+  bool shared_results = false;  // `results` is the scheduler's shared {n = 0}: not unref'd
   TaskStatus status = TaskStatus::ready;
   bool started = false;
   bool cancel_requested = false;       // deliver "cancelled" at the next suspension
@@ -103,6 +104,7 @@ class Scheduler {
   static constexpr size_t kPoolMax = 256;
   std::vector<lua_State*> pool_;
   int pool_ref_ = LUA_NOREF;
+  int empty_results_ = LUA_NOREF;
 
   Engine& engine_;
   Task* current_ = nullptr;

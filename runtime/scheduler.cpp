@@ -24,9 +24,40 @@ Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
   return t;
 }
 
+lua_State* Scheduler::take_thread(lua_State* L) {
+  if (pool_.empty()) return lua_newthread(L);
+  lua_State* T = pool_.back();
+  pool_.pop_back();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, pool_ref_);
+  lua_rawgeti(L, -1, static_cast<lua_Integer>(pool_.size() + 1));
+  lua_pushnil(L);
+  lua_rawseti(L, -3, static_cast<lua_Integer>(pool_.size() + 1));
+  lua_remove(L, -2);
+  return T;
+}
+
+// A finished task's thread (its stack empty, status LUA_OK) is kept for the next task. Only
+// the dead task's object still refers to it (nothing reads a finished task's thread); a script
+// that kept `coroutine.running()` of a finished task sees it as a task thread again once reused.
+void Scheduler::recycle(lua_State* T) {
+  if (pool_.size() >= kPoolMax || engine_.closing() || lua_status(T) != LUA_OK || lua_gettop(T) != 0) return;
+  lua_State* L = engine_.L();
+  if (pool_ref_ == LUA_NOREF) {
+    lua_createtable(L, static_cast<int>(kPoolMax), 0);
+    pool_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_sethook(T, nullptr, 0, 0);  // a debug.sethook of the old task (coverage re-sets its own)
+  lua_rawgeti(L, LUA_REGISTRYINDEX, pool_ref_);
+  lua_pushthread(T);
+  lua_xmove(T, L, 1);
+  lua_rawseti(L, -2, static_cast<lua_Integer>(pool_.size() + 1));
+  lua_pop(L, 1);
+  pool_.push_back(T);
+}
+
 Task* Scheduler::create(lua_State* L, int nargs) {
   luaL_checktype(L, -(nargs + 1), LUA_TFUNCTION);
-  lua_State* T = lua_newthread(L);
+  lua_State* T = take_thread(L);
   Task* t = new_object<Task>(L, kTaskType, 1);
   lua_pushvalue(L, -2);
   lua_setiuservalue(L, -2, 1);  // the task object keeps its thread alive
@@ -92,7 +123,18 @@ void Scheduler::resume(Task* t) {
 
 void Scheduler::finish(Task* t, int status, int nres) {
   lua_State* T = t->thread;
-  if (status == LUA_OK) {
+  if (status == LUA_OK && nres == 0) {  // one shared, never modified {n = 0} for every such task
+    if (empty_results_ == LUA_NOREF) {
+      lua_createtable(T, 0, 1);
+      lua_pushinteger(T, 0);
+      lua_setfield(T, -2, "n");
+      empty_results_ = luaL_ref(T, LUA_REGISTRYINDEX);
+    }
+    t->results = empty_results_;
+    t->shared_results = true;
+    lua_settop(T, 0);
+    t->status = TaskStatus::done;
+  } else if (status == LUA_OK) {
     int base = lua_gettop(T) - nres;
     lua_createtable(T, nres, 1);
     for (int i = 1; i <= nres; ++i) {
@@ -118,6 +160,7 @@ void Scheduler::finish(Task* t, int status, int nres) {
     lua_settop(T, 0);
   }
   forget(t);
+  recycle(T);
   if (live_.empty()) engine_.notify_idle();
   auto joiners = std::move(t->joiners);
   int results = t->results;
@@ -235,7 +278,8 @@ bool Scheduler::cancel(Task* t) {
 void Scheduler::cancel_all() {
   // By thread, not Task*: a cancel runs Lua, which may finish (and collect) other tasks.
   std::vector<lua_State*> threads;
-  for (auto& [thread, t] : live_) threads.push_back(thread);
+  for (auto& [thread, t] : live_)
+    if (!t->drain) threads.push_back(thread);
   for (lua_State* thread : threads)
     if (Task* t = task_of(thread)) cancel(t);
 }
@@ -258,7 +302,7 @@ Task::~Task() = default;
 
 static int task_gc(lua_State* L) {
   Task* t = static_cast<Task*>(check_udata(L, 1, kTaskType));
-  if (t->results != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
+  if (t->results != LUA_NOREF && !t->shared_results) luaL_unref(L, LUA_REGISTRYINDEX, t->results);
   if (t->report != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->report);
   Engine::of(L).scheduler().forget(t);
   t->~Task();

@@ -21,11 +21,13 @@ struct Task {
   lua_State* thread = nullptr;
   int anchor = LUA_NOREF;   // registry ref to the task object while the task is alive
   int results = LUA_NOREF;  // registry ref: {n=..., ...} results, or the error value
+  bool shared_results = false;  // `results` is the scheduler's shared {n = 0}: not unref'd
   TaskStatus status = TaskStatus::ready;
   bool started = false;
   bool cancel_requested = false;       // deliver "cancelled" at the next suspension
   bool cancel_requested_ever = false;  // a "cancelled" death is then not a failure
   bool is_main = false;
+  bool drain = false;  // outlives the SIGINT/SIGTERM cancel_all (its owner bounds and cancels it)
   int nargs = 0;
   int sync_streak = 0;  // consecutive calls completed without a real suspension
   bool collected = false;  // its error was taken by a join (so it is not an uncaught failure)
@@ -93,6 +95,16 @@ class Scheduler {
   void resume(Task* t);
   void finish(Task* t, int status, int nres);
   void defer_report(Task* t);
+  lua_State* take_thread(lua_State* L);  // pushes a fresh or recycled thread onto L
+  void recycle(lua_State* T);
+
+  // Threads of finished tasks, reset and kept for the next spawn (a new thread costs an
+  // allocation of its state and stack, and garbage for the collector, per task): anchored in a
+  // registry table (pool_ref_), at most kPoolMax.
+  static constexpr size_t kPoolMax = 256;
+  std::vector<lua_State*> pool_;
+  int pool_ref_ = LUA_NOREF;
+  int empty_results_ = LUA_NOREF;
 
   Engine& engine_;
   Task* current_ = nullptr;

@@ -90,6 +90,22 @@ std::shared_ptr<ssl::context> make_tls_context(const std::string& cert, const st
   return ctx;
 }
 
+// Loads the files into the listener's context (new handshakes use them; established connections
+// keep theirs), after checking them in a fresh context so that bad files change nothing.
+// Records the files' names and signatures (the automatic reload compares them).
+bool reload_tls_context(Server& s, const char* cert, const char* key, std::string& error) {
+  if (!make_tls_context(cert, key, error)) return false;
+  SSL_CTX* c = s.tls->native_handle();
+  if (SSL_CTX_use_certificate_chain_file(c, cert) != 1 || SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
+    ERR_clear_error();
+    error = "tls: cannot load the new certificate";
+    return false;
+  }
+  s.cert_file = cert;
+  s.key_file = key;
+  return true;
+}
+
 // tls = {cert_file, key_file}: checks the table at idx (raises on anything else).
 void check_tls_files(lua_State* L, int idx) {
   static const char* const known[] = {"cert_file", "key_file", nullptr};
@@ -309,7 +325,11 @@ void Server::dispatch(Conn& c) {
   lua_State* L = engine.L();
   lua_rawgeti(L, LUA_REGISTRYINDEX, run_ref);
   new_object<ReqBox>(L, kReqType, 1, ReqBox{c.shared_from_this(), c.seq(), nullptr});
-  engine.scheduler().spawn(L, 1, true);
+  Task* t = engine.scheduler().spawn(L, 1, true);
+  if (!t->finished()) {  // it waits: a SIGINT/SIGTERM lets it finish (drain_timeout)
+    t->drain = true;
+    c.set_handler(t->thread, t->id);
+  }
   lua_pop(L, 1);
 }
 
@@ -326,6 +346,32 @@ void Server::log_line(std::string line) {
   push_sv(L, line);
   engine.scheduler().spawn(L, 1, true);
   lua_pop(L, 1);
+}
+
+static Server::FileSig file_sig(const std::string& path) {
+  struct stat st;
+  Server::FileSig sig;
+  if (::stat(path.c_str(), &st) != 0) return sig;
+  sig.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  sig.size = static_cast<long long>(st.st_size);
+  sig.ino = static_cast<long long>(st.st_ino);
+  return sig;
+}
+
+void Server::check_tls_files() {
+  if (!tls || cert_file.empty() || closing) return;
+  auto now = Clock::now();
+  if (now - tls_checked < std::chrono::seconds(1)) return;
+  tls_checked = now;
+  FileSig c = file_sig(cert_file), k = file_sig(key_file);
+  if (c == cert_sig && k == key_sig) return;
+  cert_sig = c;  // (a failed load is retried when a file changes again: a key written after its cert)
+  key_sig = k;
+  std::string error;
+  if (!reload_tls_context(*this, cert_file.c_str(), key_file.c_str(), error)) {
+    std::fprintf(stderr, "net.http.listen: changed certificate files not loaded (the old ones stay): %s\n", error.c_str());
+    std::fflush(stderr);
+  }
 }
 
 void Server::released() {
@@ -565,22 +611,11 @@ int server_local_addr(lua_State* L) {
   return 1;
 }
 
-// Loads the files into the listener's context (new handshakes use them; established connections
-// keep theirs), after checking them in a fresh context so that bad files change nothing.
-// False + g_msg on failure.
 bool reload_context(Server* s, const char* cert, const char* key) {
   std::string error;
-  if (!make_tls_context(cert, key, error)) {
-    g_msg = error;
-    return false;
-  }
-  SSL_CTX* c = s->tls->native_handle();
-  if (SSL_CTX_use_certificate_chain_file(c, cert) != 1 || SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
-    ERR_clear_error();
-    g_msg = "tls: cannot load the new certificate";
-    return false;
-  }
-  return true;
+  if (reload_tls_context(*s, cert, key, error)) return true;
+  g_msg = error;
+  return false;
 }
 
 int server_reload_tls(lua_State* L) {
@@ -664,8 +699,8 @@ int http_listen(lua_State* L) {
   uint16_t port = check_port(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);
   static const char* const known[] = {"tls",          "max_body",       "max_header_size", "max_headers",
-                                      "header_timeout", "idle_timeout", "request_timeout", "max_connections",
-                                      "access_log",   MW_LISTEN_OPTION_KEYS, nullptr};
+                                      "header_timeout", "idle_timeout", "request_timeout", "write_timeout",
+                                      "drain_timeout", "max_connections", "access_log",   MW_LISTEN_OPTION_KEYS, nullptr};
   check_options(L, 4, "net.http.listen", known);
   Limits lim;
   lim.max_body = static_cast<size_t>(opt_int_field(L, 4, "max_body", static_cast<lua_Integer>(lim.max_body), 0));
@@ -675,6 +710,8 @@ int http_listen(lua_State* L) {
   lim.header_timeout_ms = opt_timeout_field(L, 4, "header_timeout", lim.header_timeout_ms);
   lim.idle_timeout_ms = opt_timeout_field(L, 4, "idle_timeout", lim.idle_timeout_ms);
   lim.request_timeout_ms = opt_timeout_field(L, 4, "request_timeout", lim.request_timeout_ms);
+  lim.write_timeout_ms = opt_timeout_field(L, 4, "write_timeout", lim.write_timeout_ms);
+  lim.drain_timeout_ms = opt_timeout_field(L, 4, "drain_timeout", lim.drain_timeout_ms);
   ListenNums nums = read_listen_nums(L, 4);
   int lt = get_field(L, 4, "access_log");  // 5
   if (lt != LUA_TNIL && lt != LUA_TBOOLEAN && lt != LUA_TFUNCTION) option_error(L, "access_log", "true or a function");
@@ -720,6 +757,16 @@ int http_listen(lua_State* L) {
       op->resume([server, l](lua_State* L) {
         // The waiting coroutine's stack still holds listen's arguments (1..7).
         Server* s = server.get();
+        if (s->tls) {  // the automatic reload compares the files with these
+          lua_getfield(L, 7, "cert_file");
+          lua_getfield(L, 7, "key_file");
+          s->cert_file = lua_tostring(L, -2);
+          s->key_file = lua_tostring(L, -1);
+          lua_pop(L, 2);
+          s->cert_sig = file_sig(s->cert_file);
+          s->key_sig = file_sig(s->key_file);
+          s->tls_checked = Clock::now();
+        }
         lua_pushvalue(L, 3);
         lua_pushcclosure(L, run_request, 1);
         s->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);

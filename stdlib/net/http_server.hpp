@@ -42,6 +42,8 @@ struct Limits {
   int64_t header_timeout_ms = 60000;    // to receive a request's head (Node headersTimeout) -> 408
   int64_t idle_timeout_ms = 5000;       // keep-alive wait for the next request (Node keepAliveTimeout)
   int64_t request_timeout_ms = 300000;  // to receive a whole request, head and body (Node requestTimeout)
+  int64_t write_timeout_ms = 60000;     // a write that makes no progress (nginx send_timeout) -> close
+  int64_t drain_timeout_ms = 10000;     // SIGINT/SIGTERM: in-flight requests finish within this
   // (TLS handshake_timeout and max_connections are the listener's: ListenConfig)
 };
 
@@ -183,6 +185,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   // Sweep (server timer): closes a connection past its deadline.
   void check_deadline(Clock::time_point now);
+  // The task running the current request's handler (while it has not finished), and its
+  // cancellation at the end of a SIGINT/SIGTERM drain.
+  void set_handler(lua_State* thread, uint64_t task_id) { handler_thread_ = thread, handler_task_ = task_id; }
+  void cancel_handler();
 
   std::list<std::shared_ptr<Conn>>::iterator pos;  // in Server::conns
 
@@ -211,6 +217,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void fail_body_reader(std::string code, std::string msg);
   void deliver_body();
   void maybe_continue();
+  void write_started() { write_deadline_ = after_ms(server_limits_write()); }
+  int64_t server_limits_write() const;
+  static Clock::time_point after_ms(int64_t ms);
+  void write_timed_out();
 
   Server& server_;
   Socket sock_;
@@ -226,6 +236,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool graceful_ = false;     // the server is closing: no further requests
   Clock::time_point deadline_;
   Clock::time_point request_start_;
+  Clock::time_point write_deadline_ = Clock::time_point::max();  // while writing_
+  lua_State* handler_thread_ = nullptr;
+  uint64_t handler_task_ = 0;
 
   // reading
   std::vector<char> in_;
@@ -251,6 +264,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   struct Pending {
     std::string data;
     OpPtr op;
+    size_t off = 0;  // bytes of data already written
   };
   std::deque<Pending> wq_;
   bool writing_ = false;
@@ -295,6 +309,16 @@ class Server : public std::enable_shared_from_this<Server> {
   void arm_sweep();
   // Implemented by the binding: drops the Lua references (handler, log function, itself).
   void released();
+  // TLS certificate files, reloaded when they change (checked at most once a second, before a
+  // handshake); implemented by the binding.
+  std::string cert_file, key_file;
+  void check_tls_files();
+  struct FileSig {
+    long long mtime_ns = 0, size = -1, ino = 0;
+    bool operator==(const FileSig&) const = default;
+  };
+  FileSig cert_sig, key_sig;
+  Clock::time_point tls_checked;
   // Takes the listener's accepted connections (and its SIGINT/SIGTERM hook).
   void attach(std::shared_ptr<Listener> l);
   int self_ref = LUA_NOREF;  // registry: the server object, while it is open

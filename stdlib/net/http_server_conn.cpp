@@ -61,6 +61,8 @@ void Conn::start() {
 static Clock::time_point after(int64_t ms) {
   return ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(ms);
 }
+Clock::time_point Conn::after_ms(int64_t ms) { return after(ms); }
+int64_t Conn::server_limits_write() const { return server_.limits.write_timeout_ms; }
 
 void Conn::next_request() {
   ++seq_;
@@ -504,7 +506,7 @@ void Conn::flush_out() {
   if (!wq_.empty()) {
     writing_ = true;
     auto self = shared_from_this();
-    auto done = pooled([self](const error_code& ec, size_t) {
+    auto done = pooled([self](const error_code& ec, size_t n) {
       self->writing_ = false;
       if (self->closed_) return;
       if (ec) {
@@ -517,13 +519,18 @@ void Conn::flush_out() {
         for (auto& op : ops) op->fail(code, msg);
         return;
       }
-      OpPtr op = std::move(self->wq_.front().op);
+      Pending& front = self->wq_.front();
+      front.off += n;
+      if (front.off < front.data.size()) return self->flush_out();  // progress: a new write_timeout
+      OpPtr op = std::move(front.op);
       self->wq_.pop_front();
       if (op) op->resume([](lua_State* L) { lua_pushboolean(L, 1); });
       self->flush_out();
     });
-    auto buf = asio::buffer(wq_.front().data);
-    with_stream([&](auto& s) { asio::async_write(s, buf, std::move(done)); });
+    Pending& front = wq_.front();
+    auto buf = asio::buffer(front.data.data() + front.off, front.data.size() - front.off);
+    write_started();
+    with_stream([&](auto& s) { s.async_write_some(buf, std::move(done)); });
     return;
   }
   if (file_fd_ >= 0) return send_file_chunk();
@@ -546,6 +553,7 @@ void Conn::send_file_chunk() {
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         writing_ = true;
+        write_started();
         sock_.async_wait(Socket::wait_write, pooled([self](const error_code& ec) {
           self->writing_ = false;
           if (self->closed_) return;
@@ -570,6 +578,7 @@ void Conn::send_file_chunk() {
     file_off_ += static_cast<uint64_t>(n);
     file_left_ -= static_cast<uint64_t>(n);
     writing_ = true;
+    write_started();
     asio::async_write(*tls_, asio::buffer(file_buf_.get(), static_cast<size_t>(n)),
                       pooled([self](const error_code& ec, size_t) {
                         self->writing_ = false;
@@ -695,7 +704,25 @@ void Conn::close_when_idle() {
   if (phase_ == Phase::idle || phase_ == Phase::closed) return close();
 }
 
+// A client that stopped reading: its pending writes fail with ETIMEDOUT and the connection closes.
+void Conn::write_timed_out() {
+  std::vector<OpPtr> ops;
+  for (auto& p : wq_)
+    if (p.op) ops.push_back(std::move(p.op));
+  close();
+  for (auto& op : ops) op->fail(kTimedOut, "write: no progress within write_timeout (the client stopped reading)");
+}
+
+void Conn::cancel_handler() {
+  if (!handler_thread_) return;
+  Scheduler& sched = server_.engine.scheduler();
+  Task* t = sched.task_of(handler_thread_);
+  if (t && t->id == handler_task_) sched.cancel(t);
+  handler_thread_ = nullptr;
+}
+
 void Conn::check_deadline(Clock::time_point now) {
+  if (!closed_ && writing_ && now >= write_deadline_) return write_timed_out();
   if (closed_ || now < deadline_) return;
   switch (phase_) {
     case Phase::idle:

@@ -1,6 +1,8 @@
 // The HTTP server's connection set on the shared listener (listener.hpp): accepting, graceful
 // close, the deadline sweep, srv:wait().
 
+#include <boost/asio/post.hpp>
+
 #include "runtime/errors.hpp"
 #include "runtime/pool.hpp"
 #include "stdlib/net/http_server.hpp"
@@ -21,11 +23,17 @@ void Server::attach(std::shared_ptr<Listener> l) {
     s->add(c);
     c->start();
   });
-  // SIGINT/SIGTERM: the same graceful close as srv:close() (the engine then cancels the tasks,
-  // so handlers waiting on something end at once).
+  // SIGINT/SIGTERM: the same graceful close as srv:close(drain_timeout). The engine then
+  // cancels every other task; handler tasks are exempt (Task::drain) and may finish until the
+  // deadline, when they are cancelled (their clients get 503) and the connections cut.
   listener->on_shutdown([w] {
-    if (auto s = w.lock()) s->close(10000);
+    if (auto s = w.lock()) s->close(s->limits.drain_timeout_ms);
   });
+  if (tls) {
+    listener->on_tls_accept([w] {
+      if (auto s = w.lock()) s->check_tls_files();
+    });
+  }
   listener->pump();
 }
 
@@ -49,7 +57,7 @@ void Server::remove(Conn* c) {
 void Server::arm_sweep() {
   if (sweeping_ || conns.empty()) return;
   int64_t shortest = 1000;
-  for (int64_t t : {limits.header_timeout_ms, limits.idle_timeout_ms, limits.request_timeout_ms})
+  for (int64_t t : {limits.header_timeout_ms, limits.idle_timeout_ms, limits.request_timeout_ms, limits.write_timeout_ms})
     if (t >= 0 && t / 4 < shortest) shortest = t / 4;
   if (shortest < 5) shortest = 5;
   sweeping_ = true;
@@ -90,10 +98,18 @@ void Server::close(int64_t timeout_ms) {
     auto self = shared_from_this();
     close_timer_.async_wait([self](const error_code& ec) {
       if (ec) return;
-      for (auto it = self->conns.begin(); it != self->conns.end();) {
-        auto c = *it++;
-        c->close();
-      }
+      std::vector<std::shared_ptr<Conn>> all(self->conns.begin(), self->conns.end());
+      auto cut = [](Server& s) {
+        for (auto it = s.conns.begin(); it != s.conns.end();) {
+          auto c = *it++;
+          c->close();
+        }
+      };
+      if (!self->engine.shutting_down()) return cut(*self);
+      // Shutdown: handlers still running are cancelled and answer 503 (after_handler); the
+      // connections left are cut a turn later, after those answers went out.
+      for (auto& c : all) c->cancel_handler();
+      asio::post(self->engine.io(), [self, cut] { cut(*self); });
     });
   }
   maybe_finished();

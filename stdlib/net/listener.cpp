@@ -160,6 +160,7 @@ void Listener::start_tls(Socket sock, std::shared_ptr<void> slot) {
     asio::steady_timer timer;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   };
+  if (on_tls_accept_) on_tls_accept_();
   auto hs = std::make_shared<Handshake>(std::move(sock), *cfg_.tls, engine_.io());
   ++handshaking_;
   if (cfg_.handshake_timeout_ms != kForever) {

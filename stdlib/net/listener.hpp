@@ -94,6 +94,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Runs on SIGINT/SIGTERM (engine shutdown) before the listener closes itself; the owner
   // closes its connections there. Default: only the listener closes.
   void on_shutdown(std::function<void()> h) { on_shutdown_ = std::move(h); }
+  // TLS: runs for each accepted connection just before its handshake starts (the HTTP server
+  // reloads changed certificate files there, so this very handshake uses them).
+  void on_tls_accept(std::function<void()> h) { on_tls_accept_ = std::move(h); }
 
   // Starts an accept if there is demand and none is in flight. Call it whenever the owner's
   // demand may have grown (a task waits in accept, a queued connection was taken).
@@ -125,6 +128,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Demand demand_;
   ErrorHandler on_error_;
   std::function<void()> on_shutdown_;
+  std::function<void()> on_tls_accept_;
   std::shared_ptr<size_t> live_ = std::make_shared<size_t>(0);  // outlives us: slots count down into it
   size_t handshaking_ = 0;
   bool accepting_ = false;

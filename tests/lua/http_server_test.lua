@@ -614,43 +614,4 @@ end)
 
 
 
-test("SIGTERM: stops accepting, closes idle connections, a waiting handler's client gets 503, the process ends", function()
-  local dir = proc.tmpdir()
-  proc.write_file(dir .. "/srv.lua", [[
-    local srv = net.http.listen(0, function(req)
-      if req.path == "/slow" then task.sleep(30) end
-      return "ok"
-    end)
-    io.stdout:write(srv.port, "\n")
-    io.stdout:flush()
-    srv:wait()
-  ]])
-  local bin = os.getenv("MOONWIRE_BIN") or "moonwire"
-  local h = proc.start(bin .. " " .. proc.quote(dir .. "/srv.lua"))
-  local port
-  for _ = 1, 100 do
-    port = tonumber(h:output():match("^(%d+)\n"))
-    if port then break end
-    task.sleep(0.05)
-  end
-  assert(port, "no port: " .. h:output())
-  local idle = net.tcp.connect("127.0.0.1", port, { timeout = 5000 })
-  idle:write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-  test.eq(select(3, read_response(idle)), "ok")
-  local slow = net.tcp.connect("127.0.0.1", port, { timeout = 5000 })
-  slow:write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-  task.sleep(0.2)
-  os.execute("kill -TERM " .. h.pid)
-  local status, hd = read_response(slow)
-  test.eq(status, 503)
-  test.eq(hd["connection"], "close")
-  test.eq(idle:read(), nil)
-  for _ = 1, 100 do
-    if not h:alive() then break end
-    task.sleep(0.05)
-  end
-  test.eq(h:alive(), false)
-  idle:close()
-  slow:close()
-end)
 proc.cleanup()

@@ -197,3 +197,33 @@ test("channel as a work queue for several workers", function()
   for _ = 1, 40 do sum = sum + results:recv() end
   test.eq(sum, 22140)
 end)
+
+test("reused task threads: fresh ids, results, errors and hooks do not leak from an earlier task", function()
+  local ids, threads = {}, {}
+  for i = 1, 50 do
+    local t = task.spawn(function(x)
+      threads[coroutine.running()] = true
+      return x * 2
+    end, i)
+    test.eq(task.join(t), i * 2)
+    assert(not ids[t.id], "task ids are unique")
+    ids[t.id] = true
+  end
+  local n = 0
+  for _ in pairs(threads) do n = n + 1 end
+  assert(n < 50, "finished tasks' threads are reused")
+  -- A failed task's thread, reused: the next task starts clean.
+  local bad = task.spawn(function() error("boom") end)
+  test.raises(function() task.join(bad) end, "boom")
+  local function user_hook() end
+  local hooked = task.spawn(function() debug.sethook(user_hook, "l") end)
+  task.join(hooked)
+  local clean = task.spawn(function() return debug.gethook() end)
+  assert(task.join(clean) ~= user_hook, "a task's debug hook does not pass to the next task")
+  -- A task waiting across others keeps its own thread.
+  local ch = task.channel()
+  local waiter = task.spawn(function() return ch:recv() end)
+  for i = 1, 10 do task.join(task.spawn(function() return i end)) end
+  ch:send("v")
+  test.eq(task.join(waiter), "v")
+end)

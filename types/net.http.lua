@@ -239,6 +239,8 @@ function Session:clear_cookies() end
 ---@field header_timeout? number ms to receive a request's head (default 60000); then 408
 ---@field idle_timeout? number ms a keep-alive connection waits for its next request (default 5000)
 ---@field request_timeout? number ms to receive a whole request (default 300000)
+---@field write_timeout? number ms a response write may make no progress (the client stopped reading) before the connection closes (default 60000)
+---@field drain_timeout? number ms requests in flight may take to finish on SIGINT/SIGTERM (default 10000)
 ---@field max_connections? integer open connections (default 0: unlimited)
 ---@field handshake_timeout? number ms for the TLS handshake (default 10000)
 ---@field backlog? integer listen queue length

@@ -322,15 +322,14 @@ int run_request(lua_State* L) {
 namespace httpd {
 
 void Server::dispatch(Conn& c) {
-  lua_State* L = engine.L();
-  lua_rawgeti(L, LUA_REGISTRYINDEX, run_ref);
-  new_object<ReqBox>(L, kReqType, 1, ReqBox{c.shared_from_this(), c.seq(), nullptr});
-  Task* t = engine.scheduler().spawn(L, 1, true);
-  if (!t->finished()) {  // it waits: a SIGINT/SIGTERM lets it finish (drain_timeout)
+  Task* t = run_cb.run([&](lua_State* L) {
+    new_object<ReqBox>(L, kReqType, 1, ReqBox{c.shared_from_this(), c.seq(), nullptr});
+    return 1;
+  });
+  if (t && !t->finished()) {  // it waits: a SIGINT/SIGTERM lets it finish (drain_timeout)
     t->drain = true;
     c.set_handler(t->thread, t->id);
   }
-  lua_pop(L, 1);
 }
 
 void Server::log_line(std::string line) {
@@ -340,12 +339,10 @@ void Server::log_line(std::string line) {
     std::fflush(stdout);
     return;
   }
-  if (engine.closing()) return;
-  lua_State* L = engine.L();
-  lua_rawgeti(L, LUA_REGISTRYINDEX, log_ref);
-  push_sv(L, line);
-  engine.scheduler().spawn(L, 1, true);
-  lua_pop(L, 1);
+  log_cb.run([&](lua_State* L) {
+    push_sv(L, line);
+    return 1;
+  });
 }
 
 static Server::FileSig file_sig(const std::string& path) {
@@ -377,10 +374,10 @@ void Server::check_tls_files() {
 void Server::released() {
   if (engine.closing()) return;
   lua_State* L = engine.L();
-  for (int* ref : {&run_ref, &log_ref, &self_ref}) {
-    luaL_unref(L, LUA_REGISTRYINDEX, *ref);
-    *ref = LUA_NOREF;
-  }
+  run_cb.release();
+  log_cb.release();
+  luaL_unref(L, LUA_REGISTRYINDEX, self_ref);
+  self_ref = LUA_NOREF;
 }
 
 }  // namespace httpd
@@ -769,10 +766,10 @@ int http_listen(lua_State* L) {
         }
         lua_pushvalue(L, 3);
         lua_pushcclosure(L, run_request, 1);
-        s->run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        s->run_cb = mw::Callback(L, -1);
+        lua_pop(L, 1);
         if (lua_isfunction(L, 5)) {
-          lua_pushvalue(L, 5);
-          s->log_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+          s->log_cb = mw::Callback(L, 5);
         } else {
           s->log_stdout = lua_toboolean(L, 5);
         }

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/callback.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/lua.hpp"
 #include "runtime/suspend.hpp"
@@ -291,8 +292,8 @@ class Server : public std::enable_shared_from_this<Server> {
   Limits limits;
   std::shared_ptr<Listener> listener;
   std::shared_ptr<ssl::context> tls;  // the listener's (reload_tls loads new files into it)
-  int run_ref = LUA_NOREF;     // registry: the C closure running the handler
-  int log_ref = LUA_NOREF;     // registry: access_log function
+  mw::Callback run_cb;         // the C closure running the handler, one task per request
+  mw::Callback log_cb;         // the access_log function
   bool log_stdout = false;
   std::list<std::shared_ptr<Conn>> conns;
   bool closing = false;

@@ -647,7 +647,7 @@ void Conn::response_complete() {
 }
 
 void Conn::log_access() {
-  if (!server_.log_stdout && server_.log_ref == LUA_NOREF) return;
+  if (!server_.log_stdout && !server_.log_cb) return;
   // Combined log format: host - - [time] "request line" status bytes "referer" "user-agent"
   char when[64];
   time_t now = ::time(nullptr);

@@ -8,6 +8,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <span>
 #include <unordered_set>
 
@@ -399,9 +402,35 @@ void Conn::push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t cod
   }
 }
 
+// Beast's read prepares a read buffer (1.5 KB) before any input is there. So a plain server
+// connection whose input Beast has all handed over first waits for input without one: an
+// idle connection holds no read buffer and no read operation. (Server side only: Beast starts
+// with an empty buffer there; a client's may hold frames that followed the 101 response.)
+// Once our close frame is being written, Beast's close reads the peer's answer itself.
 void Conn::read_loop() {
   if (reading_ || read_ended_ || finished_ || paused()) return;
   reading_ = true;
+  if (server_side_ && plain && !close_queued_ && plain->next_layer().drained(msgs_read_, controls_read_)) {
+    char b;
+    ssize_t r = ::recv(lowest().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      idle_wait_ = true;
+      lowest().async_wait(Socket::wait_read, pooled([self = shared_from_this()](const error_code&) {
+        self->idle_wait_ = false;
+        // (an error shows in the read that follows)
+        if (self->finished_ || !self->plain || self->close_started_) {
+          self->reading_ = false;
+          return;
+        }
+        self->start_read();
+      }));
+      return;
+    }
+  }
+  start_read();
+}
+
+void Conn::start_read() {
   auto self = shared_from_this();
   visit([&](auto& ws) { ws.async_read(rbuf_, pooled([self](const error_code& ec, size_t) { self->on_read(ec); })); });
 }
@@ -409,6 +438,7 @@ void Conn::read_loop() {
 void Conn::on_read(const error_code& ec) {
   alive_ = true;
   if (ec) return on_read_error(ec);
+  ++msgs_read_;
   Kind kind = kBinary;
   visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
   bool handed_over = rq_.empty() && reader_busy();
@@ -469,6 +499,7 @@ Conn::PeerClose Conn::peer_close() {
 
 void Conn::on_control(websocket::frame_type k, beast::string_view payload) {
   alive_ = true;
+  ++controls_read_;
   if (k == websocket::frame_type::close) return on_peer_close();
   Kind kind = k == websocket::frame_type::ping ? kPing : kPong;
   rq_bytes_ += payload.size();

@@ -30,6 +30,9 @@ using error_code = boost::system::error_code;
 class FrameCursor {
  public:
   bool at_boundary() const { return have_ == 0 && left_ == 0; }
+  // Headers seen so far: control frames, and final frames of data messages.
+  uint64_t controls() const { return controls_; }
+  uint64_t messages() const { return messages_; }
 
   // `n` bytes of `b` were written.
   template <class Buffers>
@@ -50,6 +53,11 @@ class FrameCursor {
       if (have_ == need()) {
         left_ = payload_length();
         have_ = 0;
+        uint8_t op = hdr_[0] & 0x0f;
+        if (op >= 8)
+          ++controls_;
+        else if (hdr_[0] & 0x80)
+          ++messages_;
       }
     }
   }
@@ -72,6 +80,7 @@ class FrameCursor {
   uint8_t hdr_[14] = {};
   size_t have_ = 0;
   uint64_t left_ = 0;
+  uint64_t controls_ = 0, messages_ = 0;
 };
 
 // A close frame (`mask`: the 4-byte key of a client frame, or null).
@@ -129,9 +138,24 @@ class Layer {
     state_->answer_reason = std::move(reason);
   }
 
+  // Every byte read is followed through its frames (`in`): once Beast has handed over as many
+  // messages and control frames as were received, whole, nothing is left in its buffer, and
+  // the connection can wait for input without a read buffer (Conn::read_loop).
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& b, Handler&& h) {
-    next_.async_read_some(b, std::forward<Handler>(h));
+    if (!state_) return next_.async_read_some(b, std::forward<Handler>(h));
+    auto ex = asio::get_associated_executor(h, get_executor());
+    auto alloc = asio::get_associated_allocator(h);
+    next_.async_read_some(
+        b, asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, b, h = std::forward<Handler>(h)](
+                                                                   const error_code& ec, size_t n) mutable {
+                                 st->in.advance(b, n);
+                                 std::move(h)(ec, n);
+                               })));
+  }
+  // Nothing received is left unread in Beast's buffer: `messages` and `controls` handed over.
+  bool drained(uint64_t messages, uint64_t controls) const {
+    return state_ && state_->in.at_boundary() && state_->in.messages() == messages && state_->in.controls() == controls;
   }
 
   // Beast's writes (its frames: pings, pongs, close frames, compressed messages). While one of
@@ -235,7 +259,8 @@ class Layer {
   }
 
   struct State {
-    FrameCursor cursor;
+    FrameCursor cursor;  // what was written
+    FrameCursor in;      // what was read
     uint16_t answer_code = 0;
     bool beast_busy = false;  // a write_some of Beast's in flight
     bool raw_busy = false;    // one of our frame writes in flight

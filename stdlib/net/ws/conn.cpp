@@ -407,10 +407,14 @@ void Conn::push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t cod
 // idle connection holds no read buffer and no read operation. (Server side only: Beast starts
 // with an empty buffer there; a client's may hold frames that followed the 101 response.)
 // Once our close frame is being written, Beast's close reads the peer's answer itself.
+// Only for a connection that looks idle (new, or its last message came after a long wait):
+// on a busy one the next input is usually there already, and the check (a recv with
+// MSG_PEEK) would be one more syscall per message.
 void Conn::read_loop() {
   if (reading_ || read_ended_ || finished_ || paused()) return;
   reading_ = true;
-  if (server_side_ && plain && !close_queued_ && plain->next_layer().drained(msgs_read_, controls_read_)) {
+  read_started_ = std::chrono::steady_clock::now();  // (an idle wait counts as waiting)
+  if (waited_long_ && server_side_ && plain && !close_queued_ && plain->next_layer().drained(msgs_read_, controls_read_)) {
     char b;
     ssize_t r = ::recv(lowest().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -439,6 +443,7 @@ void Conn::on_read(const error_code& ec) {
   alive_ = true;
   if (ec) return on_read_error(ec);
   ++msgs_read_;
+  waited_long_ = std::chrono::steady_clock::now() - read_started_ > std::chrono::milliseconds(200);
   Kind kind = kBinary;
   visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
   bool handed_over = rq_.empty() && reader_busy();

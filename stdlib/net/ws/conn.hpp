@@ -290,6 +290,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool reading_ = false;
   bool idle_wait_ = false;  // waiting for input before reading (no read buffer meanwhile)
   uint64_t msgs_read_ = 0, controls_read_ = 0;  // frames Beast has handed us (see read_loop)
+  std::chrono::steady_clock::time_point read_started_{};  // of the Beast read in progress
+  bool waited_long_ = true;  // the last message kept its read waiting (idle connection)
   bool read_ended_ = false;
   bool deliver_posted_ = false;
   uint16_t close_code_ = 0;

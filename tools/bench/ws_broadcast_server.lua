@@ -3,7 +3,8 @@
 -- server:broadcast(data) N times with SIZE-byte text messages (every open connection gets each).
 -- The same protocol as `bench_beast_ws_echo_server 0 broadcast`.
 -- usage: moonwire tools/bench/ws_broadcast_server.lua [PORT]   (prints "PORT <n>")
-local server = net.ws.listen("127.0.0.1", tonumber(arg[1]) or 0, { backlog = 4096 })
+-- max_queue: Beast's and Node's queues are unbounded; a round queues COUNT x SIZE bytes per client.
+local server = net.ws.listen("127.0.0.1", tonumber(arg[1]) or 0, { backlog = 4096, max_queue = 256 * 1024 * 1024 })
 print("PORT " .. server.port)
 io.stdout:flush()
 

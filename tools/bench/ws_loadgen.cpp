@@ -19,6 +19,12 @@
 //     them idle. On SIGUSR1 every connection does one SIZE-byte text echo and "PINGED <n>" is
 //     printed. Exits on SIGTERM/SIGINT or after HOLD seconds.
 //
+//   bench_ws_loadgen handshake --port P [--count 5000] [--parallel 50] [--hold 120]
+//     Opens COUNT WebSocket connections, at most PARALLEL at a time: each one connects,
+//     completes the opening handshake (checked by Beast: 101, Sec-WebSocket-Accept) and closes
+//     the socket (no closing handshake: the server just sees EOF). Dies on any error or after
+//     HOLD seconds. Prints: handshakes=<n> seconds=<s> rate=<handshakes/s>
+//
 //   bench_ws_loadgen churn --port P [--count 1000] [--parallel 50] [--size 64] [--hold 120]
 //     Opens and closes COUNT WebSocket connections, at most PARALLEL at a time: each one
 //     connects, does one SIZE-byte text echo (checked), then completes a closing handshake
@@ -317,9 +323,43 @@ static int run_churn(const Options& o) {
   return 0;
 }
 
+// --- handshake -------------------------------------------------------------------------------
+
+static asio::awaitable<void> handshaker(tcp::endpoint ep, const Options& o, ChurnState& st) {
+  auto ex = co_await asio::this_coro::executor;
+  while (st.next < o.count) {
+    long i = st.next++;
+    ws_stream ws(ex);
+    co_await ws_connect(ws, ep, static_cast<int>(i));
+    beast::error_code ec;
+    beast::get_lowest_layer(ws).close(ec);
+    if (++st.done == o.count) st.limit->cancel();
+  }
+}
+
+static int run_handshake(const Options& o) {
+  asio::io_context io(1);
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
+  ChurnState st;
+  auto t0 = clock_type::now();
+  asio::steady_timer limit(io);
+  st.limit = &limit;
+  int workers = static_cast<int>(std::min<long>(o.parallel, o.count));
+  for (int i = 0; i < workers; ++i) asio::co_spawn(io, handshaker(ep, o, st), asio::detached);
+  limit.expires_after(secs(o.hold));
+  limit.async_wait([&](auto ec) {
+    if (!ec) die("handshake: " + std::to_string(st.done) + " of " + std::to_string(o.count) + " done in time");
+  });
+  io.run();
+  double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  std::printf("handshakes=%ld seconds=%.6f rate=%.0f\n", st.done, s, st.done / s);
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  Options o = parse_options(argc, argv, "bench_ws_loadgen", {"echo", "bcast", "hold", "churn"});
+  Options o = parse_options(argc, argv, "bench_ws_loadgen", {"echo", "bcast", "hold", "churn", "handshake"});
   if (o.mode == "churn") return run_churn(o);
+  if (o.mode == "handshake") return run_handshake(o);
   if (o.mode == "echo") return run_echo(o);
   if (o.mode == "bcast") return run_bcast(o);
   return run_hold(o);

@@ -8,6 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <span>
 #include <unordered_set>
 
 #include "runtime/engine.hpp"
@@ -25,7 +29,6 @@ constexpr int64_t kBriefLinger = 1000;
 // The incoming queue pauses reading (TCP backpressure) past these bounds.
 constexpr size_t kInQueueMessages = 256;
 constexpr size_t kInQueueBytes = 4u * 1024 * 1024;
-constexpr size_t kShrinkAbove = 64u * 1024;
 const char* const kKindNames[] = {"text", "binary", "ping", "pong", "close"};
 
 // Close code the local side sent when Beast rejected what the peer sent (Beast answers a bad
@@ -112,6 +115,33 @@ size_t opt_size(lua_State* L, int opts, const char* key, size_t def) {
 
 uint64_t next_free_id(Engine& e) { return registry(e).next_id++; }
 
+size_t frame_header(uint8_t* h, Kind kind, size_t n) {
+  h[0] = static_cast<uint8_t>(0x80 | (kind == kText ? 1 : 2));
+  if (n < 126) {
+    h[1] = static_cast<uint8_t>(n);
+    return 2;
+  }
+  if (n < 65536) {
+    h[1] = 126;
+    h[2] = static_cast<uint8_t>(n >> 8);
+    h[3] = static_cast<uint8_t>(n);
+    return 4;
+  }
+  h[1] = 127;
+  for (int i = 0; i < 8; ++i) h[2 + i] = static_cast<uint8_t>(static_cast<uint64_t>(n) >> (56 - 8 * i));
+  return 10;
+}
+
+SharedFrame make_frame(std::string_view payload, Kind kind) {
+  uint8_t h[10];
+  size_t hl = frame_header(h, kind, payload.size());
+  auto f = std::make_shared<std::string>();
+  f->reserve(hl + payload.size());
+  f->append(reinterpret_cast<const char*>(h), hl);
+  f->append(payload);
+  return {std::move(f), hl, kind};
+}
+
 void read_settings(lua_State* L, int opts, Settings& s) {
   s.max_message = opt_size(L, opts, "max_message", kDefaultMaxMessage);
   s.max_queue = opt_size(L, opts, "max_queue", kDefaultMaxQueue);
@@ -164,6 +194,14 @@ void Conn::note_request(const Request& req) {
 }
 
 void Conn::async_accept(std::shared_ptr<const Request> req, std::function<void(const error_code&)> done) {
+  if (settings.compression) {
+    // Beast accepts permessage-deflate whenever the request offers it (and it is enabled).
+    for (auto it = req->find(http::field::sec_websocket_extensions);
+         it != req->end() && it->name() == http::field::sec_websocket_extensions; ++it) {
+      std::string_view v(it->value().data(), it->value().size());
+      if (v.find("permessage-deflate") != std::string_view::npos) deflate_ = true;
+    }
+  }
   visit([&](auto& ws) {
     apply_compression(ws, settings.compression, true);
     ws.set_option(websocket::stream_base::decorator([proto = protocol](websocket::response_type& res) {
@@ -234,6 +272,7 @@ void Conn::start() {
     ws.control_callback([this](websocket::frame_type k, beast::string_view payload) { on_control(k, payload); });
     ws.next_layer().track_frames();
   });
+  raw_ = server_side_ && !deflate_;
   auto& r = registry(engine_);
   if (!r.idle_hook) r.idle_hook = engine_.add_idle_hook([e = &engine_] { collect_unreachable(*e); });
   if (!r.hook) {
@@ -270,7 +309,10 @@ void Conn::wait_for(const OpPtr& op) {
 }
 
 void Conn::enqueue(OutMsg m) {
-  if (m.kind <= kBinary) wq_bytes_ += m.size();
+  if (m.kind <= kBinary) {
+    wq_bytes_ += m.size();
+    if (raw_ && !m.framed) m.hdr_len = static_cast<uint8_t>(frame_header(m.hdr, m.kind, m.size()));
+  }
   wq_.push_back(std::move(m));
   pump();
 }
@@ -287,13 +329,27 @@ void Conn::pin(Op* op) {
 }
 
 // broadcast: queues without waiting; a client over its bound is closed with 1008.
-bool Conn::offer(const std::shared_ptr<const std::string>& data, Kind kind) {
+bool Conn::offer(const SharedFrame& f) {
   if (!sendable()) return false;
-  if (!wq_.empty() && (wq_bytes_ + data->size() > settings.max_queue || wq_.size() >= 65536)) {
+  size_t n = f.frame->size() - f.hdr_len;
+  if (!wq_.empty() && (wq_bytes_ + n > settings.max_queue || wq_.size() >= 65536)) {
     drop_queue_and_close(1008, "send queue overflow");
     return false;
   }
-  enqueue(owned_msg(kind, 0, data));
+  OutMsg m{f.kind, 0, std::string_view(*f.frame).substr(f.hdr_len), f.frame, nullptr};
+  if (raw_) {
+    m.framed = true;
+    m.hdr_len = static_cast<uint8_t>(f.hdr_len);
+  }
+  wq_bytes_ += n;
+  wq_.push_back(std::move(m));
+  if (!writing_ && !pump_posted_) {
+    pump_posted_ = true;
+    asio::post(engine_.io(), pooled([self = shared_from_this()] {
+      self->pump_posted_ = false;
+      self->pump();
+    }));
+  }
   return true;
 }
 
@@ -346,9 +402,39 @@ void Conn::push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t cod
   }
 }
 
+// Beast's read prepares a read buffer (1.5 KB) before any input is there. So a plain server
+// connection whose input Beast has all handed over first waits for input without one: an
+// idle connection holds no read buffer and no read operation. (Server side only: Beast starts
+// with an empty buffer there; a client's may hold frames that followed the 101 response.)
+// Once our close frame is being written, Beast's close reads the peer's answer itself.
+// Only for a connection that looks idle (new, or its last message came after a long wait):
+// on a busy one the next input is usually there already, and the check (a recv with
+// MSG_PEEK) would be one more syscall per message.
 void Conn::read_loop() {
   if (reading_ || read_ended_ || finished_ || paused()) return;
   reading_ = true;
+  read_started_ = std::chrono::steady_clock::now();  // (an idle wait counts as waiting)
+  if (waited_long_ && server_side_ && plain && !close_queued_ && plain->next_layer().drained(msgs_read_, controls_read_)) {
+    char b;
+    ssize_t r = ::recv(lowest().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      idle_wait_ = true;
+      lowest().async_wait(Socket::wait_read, pooled([self = shared_from_this()](const error_code&) {
+        self->idle_wait_ = false;
+        // (an error shows in the read that follows)
+        if (self->finished_ || !self->plain || self->close_started_) {
+          self->reading_ = false;
+          return;
+        }
+        self->start_read();
+      }));
+      return;
+    }
+  }
+  start_read();
+}
+
+void Conn::start_read() {
   auto self = shared_from_this();
   visit([&](auto& ws) { ws.async_read(rbuf_, pooled([self](const error_code& ec, size_t) { self->on_read(ec); })); });
 }
@@ -356,6 +442,8 @@ void Conn::read_loop() {
 void Conn::on_read(const error_code& ec) {
   alive_ = true;
   if (ec) return on_read_error(ec);
+  ++msgs_read_;
+  waited_long_ = std::chrono::steady_clock::now() - read_started_ > std::chrono::milliseconds(200);
   Kind kind = kBinary;
   visit([&](auto& ws) { kind = ws.got_text() ? kText : kBinary; });
   bool handed_over = rq_.empty() && reader_busy();
@@ -372,8 +460,8 @@ void Conn::on_read(const error_code& ec) {
     rq_.push_back({kind, 0, true, std::string(static_cast<const char*>(d.data()), d.size())});
   }
   // reading_ stayed set while the reader ran (inline): no new read could start on rbuf_.
-  rbuf_.consume(rbuf_.size());
-  if (rbuf_.capacity() > kShrinkAbove) rbuf_.shrink_to_fit();
+  rbuf_.clear();
+  rbuf_.shrink_to_fit();
   reading_ = false;
   if (!handed_over) return read_loop();
   // The task that got this message has likely just replied: reading again right now would
@@ -416,6 +504,7 @@ Conn::PeerClose Conn::peer_close() {
 
 void Conn::on_control(websocket::frame_type k, beast::string_view payload) {
   alive_ = true;
+  ++controls_read_;
   if (k == websocket::frame_type::close) return on_peer_close();
   Kind kind = k == websocket::frame_type::ping ? kPing : kPong;
   rq_bytes_ += payload.size();
@@ -474,10 +563,50 @@ void Conn::end_reading(uint16_t code, std::string reason, bool clean) {
   // Delivered by finish(), which always follows, once the state is final.
 }
 
+namespace {
+constexpr size_t kMaxIov = 64;                   // buffers per gather write (Asio's own limit)
+constexpr size_t kMaxGather = 256u * 1024;       // bytes per gather write, beyond the first frame
+}  // namespace
+
+// Our own frames at the front of the queue, as many as one gather write takes.
+void Conn::write_frames() {
+  asio::const_buffer* iov = iov_inline_;
+  size_t cap = std::size(iov_inline_);
+  size_t n = 0, frames = 0, bytes = 0;
+  for (auto it = wq_.begin(); it != wq_.end() && it->kind <= kBinary; ++it) {
+    size_t need = it->framed ? 1 : 2;
+    size_t len = it->hdr_len + it->size();
+    if (frames && (n + need > kMaxIov || bytes + len > kMaxGather)) break;
+    if (n + need > cap) {
+      if (!iov_heap_) iov_heap_ = std::make_unique<asio::const_buffer[]>(kMaxIov);
+      if (iov != iov_heap_.get()) std::copy(iov, iov + n, iov_heap_.get());
+      iov = iov_heap_.get();
+      cap = kMaxIov;
+    }
+    if (it->framed) {
+      iov[n++] = asio::const_buffer(it->data.data() - it->hdr_len, len);
+    } else {
+      iov[n++] = asio::const_buffer(it->hdr, it->hdr_len);
+      if (it->size()) iov[n++] = asio::const_buffer(it->data.data(), it->size());
+    }
+    ++frames;
+    bytes += len;
+  }
+  batch_ = frames;
+  auto self = shared_from_this();
+  auto done = pooled([self](const error_code& ec, size_t) { self->on_written(ec); });
+  std::span<const asio::const_buffer> bufs(iov, n);
+  if (plain)
+    plain->next_layer().async_write_frames(bufs, std::move(done));
+  else
+    tls->next_layer().async_write_frames(bufs, std::move(done));
+}
+
 void Conn::pump() {
   if (writing_ || wq_.empty() || finished_) return;
   writing_ = true;
   OutMsg& m = wq_.front();
+  if (raw_ && m.kind <= kBinary) return write_frames();
   auto self = shared_from_this();
   auto done = pooled([self](const error_code& ec, size_t = 0) { self->on_written(ec); });
   visit([&](auto& ws) {
@@ -513,6 +642,25 @@ void Conn::unpin(OutMsg& m) {
 void Conn::on_written(const error_code& ec) {
   writing_ = false;
   if (wq_.empty()) return;
+  if (size_t frames = std::exchange(batch_, 0)) {
+    // Our gather write: every frame in it was written, or the connection is over.
+    frames = std::min(frames, wq_.size());
+    std::vector<OpPtr> done;
+    for (size_t i = 0; i < frames; ++i) {
+      OutMsg m = std::move(wq_.front());
+      wq_.pop_front();
+      unpin(m);
+      wq_bytes_ -= m.size();
+      if (m.op) done.push_back(std::move(m.op));
+    }
+    if (wq_.empty()) iov_heap_.reset();
+    if (ec) {
+      for (auto& op : done) fail_closed(op, ec == asio::error::operation_aborted ? "" : error_text(ec));
+      return write_failed(ec);
+    }
+    for (auto& op : done) op->resume();
+    return pump();
+  }
   OutMsg m = std::move(wq_.front());
   wq_.pop_front();
   unpin(m);
@@ -575,8 +723,8 @@ void Conn::write_failed(const error_code& ec) {
 }
 
 void Conn::drop_queue_and_close(uint16_t code, const char* reason) {
-  // Keeps the frame being written; drops the rest.
-  size_t keep = writing_ ? 1 : 0;
+  // Keeps the frames being written; drops the rest.
+  size_t keep = in_flight();
   while (wq_.size() > keep) {
     OutMsg m = std::move(wq_.back());
     wq_.pop_back();
@@ -597,11 +745,11 @@ void Conn::finish(std::string_view code, std::string_view message) {
   if (close_timer_) close_timer_->cancel();
   if (ping_timer_) ping_timer_->cancel();
   // Pending writers (not the one in flight: Beast completes it with an error).
+  // (the frames in flight stay where they are: a gather write points into them)
   std::deque<OutMsg> pending;
-  pending.swap(wq_);
-  if (writing_ && !pending.empty()) {
-    wq_.push_back(std::move(pending.front()));
-    pending.pop_front();
+  while (wq_.size() > in_flight()) {
+    pending.push_front(std::move(wq_.back()));
+    wq_.pop_back();
   }
   for (auto& m : pending) {
     unpin(m);

@@ -22,6 +22,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "runtime/lua.hpp"
+#include "runtime/pool.hpp"
 #include "runtime/suspend.hpp"
 #include "stdlib/net/connect.hpp"
 #include "stdlib/net/http_common.hpp"
@@ -83,6 +85,12 @@ struct InMsg {
 // that string stays on the suspended sender's stack until the op completes, and is pinned in
 // the registry (`ref`) if the op is abandoned (timeout, cancel) while the frame is still queued
 // or being written.
+//
+// Data frames of a server connection without compression are framed by us and written as
+// whole frames (several in one gather write): `hdr` holds the header built for this
+// connection, or `framed` says the header lies right before `data` (a broadcast frame, built
+// once and shared by every client). Everything else (control frames, compressed or client
+// messages) is written by Beast.
 struct OutMsg {
   Kind kind;
   uint16_t code;
@@ -90,6 +98,9 @@ struct OutMsg {
   std::shared_ptr<const std::string> owned;
   OpPtr op;
   int ref = LUA_NOREF;
+  bool framed = false;
+  uint8_t hdr_len = 0;
+  uint8_t hdr[10];
   size_t size() const { return data.size(); }
 };
 
@@ -98,7 +109,48 @@ inline OutMsg owned_msg(Kind kind, uint16_t code, std::shared_ptr<const std::str
   return {kind, code, d, std::move(s), nullptr};
 }
 
+// The header of an unmasked, final text/binary frame of `n` bytes, into `h` (10 bytes): its size.
+size_t frame_header(uint8_t* h, Kind kind, size_t n);
+// A whole broadcast frame (header + payload) built once: `frame`, payload from `hdr_len` on.
+struct SharedFrame {
+  std::shared_ptr<const std::string> frame;
+  size_t hdr_len;
+  Kind kind;
+};
+SharedFrame make_frame(std::string_view payload, Kind kind);
+
 class Group;
+
+// A deque that exists only while it holds something (an idle connection's queues cost 8 bytes
+// instead of a map and a node): built from the pool on the first push, freed when emptied.
+template <class T>
+class LazyDeque {
+  using D = std::deque<T, PoolAllocator<T>>;
+
+ public:
+  bool empty() const { return !d_ || d_->empty(); }
+  size_t size() const { return d_ ? d_->size() : 0; }
+  T& front() { return d_->front(); }
+  T& back() { return d_->back(); }
+  void push_back(T v) {
+    if (!d_) d_.emplace();
+    d_->push_back(std::move(v));
+  }
+  void pop_front() {
+    d_->pop_front();
+    if (d_->empty()) d_.reset();
+  }
+  void pop_back() {
+    d_->pop_back();
+    if (d_->empty()) d_.reset();
+  }
+  void clear() { d_.reset(); }
+  typename D::iterator begin() { return d_ ? d_->begin() : typename D::iterator(); }
+  typename D::iterator end() { return d_ ? d_->end() : typename D::iterator(); }
+
+ private:
+  std::optional<D> d_;
+};
 
 // What the client's opening handshake sends.
 struct ClientHello {
@@ -174,7 +226,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // into its Lua string (argument 2 of ws:send): pin that string until the frame is written.
   void pin(Op* op);
   // broadcast: queues without waiting; a client over its bound is closed with 1008.
-  bool offer(const std::shared_ptr<const std::string>& data, Kind kind);
+  // The frame is written as is (shared) when this connection writes its own frames, else
+  // its payload goes through Beast (compression, client side). Writes start on the next turn
+  // of the loop, so that the frames of a burst of broadcasts go out in one gather write.
+  bool offer(const SharedFrame& f);
+  // Debug stats (net.ws conn:stats()): capacity of the read buffer, queued frames.
+  size_t read_capacity() const { return rbuf_.capacity(); }
+  size_t queued_frames() const { return wq_.size(); }
 
   // --- closing ---
   // Sends a close frame (after queued messages) and completes the handshake, bounded by
@@ -195,6 +253,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool paused() const;
   void linger(bool briefly = false);
   void read_loop();
+  void start_read();
   void on_read(const error_code& ec);
   void on_read_error(const error_code& ec);
   PeerClose peer_close();
@@ -203,6 +262,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void deliver();
   void end_reading(uint16_t code, std::string reason, bool clean);
   void pump();
+  void write_frames();
+  size_t in_flight() const { return writing_ ? std::max<size_t>(batch_, 1) : 0; }
   void unpin(OutMsg& m);
   void on_written(const error_code& ec);
   void end_close_handshake(const error_code& ec);
@@ -220,20 +281,32 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool server_side_;
   bool registered_ = false;
   // reading
-  beast::flat_buffer rbuf_;
-  std::deque<InMsg> rq_;
+  // Emptied and released after every message (an idle connection holds no read buffer):
+  // from the pool, so that costs a free-list push and pop per message.
+  beast::basic_flat_buffer<PoolAllocator<char>> rbuf_;
+  LazyDeque<InMsg> rq_;
   size_t rq_bytes_ = 0;
   OpPtr reader_;
   bool reading_ = false;
+  bool idle_wait_ = false;  // waiting for input before reading (no read buffer meanwhile)
+  uint64_t msgs_read_ = 0, controls_read_ = 0;  // frames Beast has handed us (see read_loop)
+  std::chrono::steady_clock::time_point read_started_{};  // of the Beast read in progress
+  bool waited_long_ = true;  // the last message kept its read waiting (idle connection)
   bool read_ended_ = false;
   bool deliver_posted_ = false;
   uint16_t close_code_ = 0;
   std::optional<std::pair<uint16_t, std::string>> dropped_;  // we closed it: queue overflow
   std::string close_reason_;
   // writing
-  std::deque<OutMsg> wq_;
+  LazyDeque<OutMsg> wq_;
   size_t wq_bytes_ = 0;
   bool writing_ = false;
+  bool raw_ = false;         // we frame data frames ourselves (server side, no compression)
+  bool deflate_ = false;     // permessage-deflate offered and enabled (server side)
+  bool pump_posted_ = false;
+  size_t batch_ = 0;         // frames of wq_ in the gather write in flight (0: Beast's write)
+  asio::const_buffer iov_inline_[4];
+  std::unique_ptr<asio::const_buffer[]> iov_heap_;  // kMaxIov, while a long queue drains
   bool close_queued_ = false;
   bool close_started_ = false;  // our close frame handed to Beast
   bool peer_closed_ = false;    // the peer's close frame was read

@@ -55,6 +55,20 @@ int control(lua_State* L, Kind kind, const char* what) {
   });
 }
 
+// conn:stats(): {read_buffer = capacity of the read buffer in bytes, queued = frames waiting
+// to be written, queued_bytes = their payload bytes} (diagnostics, tests).
+int ws_stats(lua_State* L) {
+  Conn* c = check_ws(L);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, static_cast<lua_Integer>(c->read_capacity()));
+  lua_setfield(L, -2, "read_buffer");
+  lua_pushinteger(L, static_cast<lua_Integer>(c->queued_frames()));
+  lua_setfield(L, -2, "queued");
+  lua_pushinteger(L, static_cast<lua_Integer>(c->queued_bytes()));
+  lua_setfield(L, -2, "queued_bytes");
+  return 1;
+}
+
 int ws_ping(lua_State* L) { return control(L, kPing, "ping"); }
 int ws_pong(lua_State* L) { return control(L, kPong, "pong"); }
 
@@ -200,6 +214,7 @@ void register_conn_class(lua_State* L) {
                               {"peer_addr", ws_peer_addr},
                               {"local_addr", ws_local_addr},
                               {"is_open", ws_is_open},
+                              {"stats", ws_stats},
                               {nullptr, nullptr}};
   const luaL_Reg meta[] = {{"__gc", ws_gc}, {"__close", ws_close}, {"__tostring", ws_tostring}, {nullptr, nullptr}};
   new_class(L, kWsType, methods, meta, ws_index);

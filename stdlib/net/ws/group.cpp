@@ -76,12 +76,12 @@ void Group::push_clients(lua_State* L) {
 }
 
 size_t Group::broadcast(std::string_view data, Kind kind) {
-  auto shared = std::make_shared<const std::string>(data);
+  SharedFrame frame = make_frame(data, kind);  // framed once, written as is to every client
   std::vector<std::shared_ptr<Conn>> targets;  // offer may close a member (queue overflow)
   each_client([&](const std::shared_ptr<Conn>& c) { targets.push_back(c); });
   size_t n = 0;
   for (auto& c : targets)
-    if (c->offer(shared, kind)) ++n;
+    if (c->offer(frame)) ++n;
   return n;
 }
 

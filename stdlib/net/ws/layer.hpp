@@ -30,6 +30,9 @@ using error_code = boost::system::error_code;
 class FrameCursor {
  public:
   bool at_boundary() const { return have_ == 0 && left_ == 0; }
+  // Headers seen so far: control frames, and final frames of data messages.
+  uint64_t controls() const { return controls_; }
+  uint64_t messages() const { return messages_; }
 
   // `n` bytes of `b` were written.
   template <class Buffers>
@@ -50,6 +53,11 @@ class FrameCursor {
       if (have_ == need()) {
         left_ = payload_length();
         have_ = 0;
+        uint8_t op = hdr_[0] & 0x0f;
+        if (op >= 8)
+          ++controls_;
+        else if (hdr_[0] & 0x80)
+          ++messages_;
       }
     }
   }
@@ -72,6 +80,7 @@ class FrameCursor {
   uint8_t hdr_[14] = {};
   size_t have_ = 0;
   uint64_t left_ = 0;
+  uint64_t controls_ = 0, messages_ = 0;
 };
 
 // A close frame (`mask`: the 4-byte key of a client frame, or null).
@@ -106,6 +115,11 @@ class Layer {
 
   template <class... Args>
   explicit Layer(Args&&... args) : next_(std::forward<Args>(args)...) {}
+  ~Layer() {
+    if (state_) state_->owner = nullptr;
+  }
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
 
   executor_type get_executor() noexcept { return next_.get_executor(); }
   Next& next_layer() noexcept { return next_; }
@@ -113,7 +127,10 @@ class Layer {
   const lowest_layer_type& lowest_layer() const { return next_.lowest_layer(); }
 
   // After the opening handshake: from now on only frames are written.
-  void track_frames() { state_ = std::make_shared<State>(); }
+  void track_frames() {
+    state_ = std::make_shared<State>();
+    state_->owner = this;
+  }
   // The peer's close frame had an invalid code: say `code` instead of echoing it.
   void answer_close_with(uint16_t code, std::string reason) {
     if (!state_) return;
@@ -121,18 +138,83 @@ class Layer {
     state_->answer_reason = std::move(reason);
   }
 
+  // Every byte read is followed through its frames (`in`): once Beast has handed over as many
+  // messages and control frames as were received, whole, nothing is left in its buffer, and
+  // the connection can wait for input without a read buffer (Conn::read_loop).
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& b, Handler&& h) {
-    next_.async_read_some(b, std::forward<Handler>(h));
+    if (!state_) return next_.async_read_some(b, std::forward<Handler>(h));
+    auto ex = asio::get_associated_executor(h, get_executor());
+    auto alloc = asio::get_associated_allocator(h);
+    next_.async_read_some(
+        b, asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, b, h = std::forward<Handler>(h)](
+                                                                   const error_code& ec, size_t n) mutable {
+                                 st->in.advance(b, n);
+                                 std::move(h)(ec, n);
+                               })));
+  }
+  // Nothing received is left unread in Beast's buffer: `messages` and `controls` handed over.
+  bool drained(uint64_t messages, uint64_t controls) const {
+    return state_ && state_->in.at_boundary() && state_->in.messages() == messages && state_->in.controls() == controls;
   }
 
+  // Beast's writes (its frames: pings, pongs, close frames, compressed messages). While one of
+  // our own frame writes (async_write_frames) is in flight, Beast's waits for it.
   template <class Buffers, class Handler>
   void async_write_some(const Buffers& b, Handler&& h) {
     if (!state_) return next_.async_write_some(b, std::forward<Handler>(h));
+    if (state_->raw_busy) {
+      state_->beast_pending = std::make_unique<Pending<Buffers, std::decay_t<Handler>>>(b, std::forward<Handler>(h));
+      return;
+    }
+    beast_write(b, std::forward<Handler>(h));
+  }
+
+  // Ours: whole frames (`b`, built by the caller: unmasked, well formed), written completely
+  // (one gather write, more if the kernel takes less) at a frame boundary of Beast's writes,
+  // never inside one of Beast's frames. `h(ec, n)`. One at a time (the caller's write queue).
+  template <class Buffers, class Handler>
+  void async_write_frames(const Buffers& b, Handler&& h) {
+    if (state_->beast_busy || !state_->cursor.at_boundary()) {
+      state_->raw_pending = std::make_unique<Pending<Buffers, std::decay_t<Handler>>>(b, std::forward<Handler>(h));
+      return;
+    }
+    raw_write(b, std::forward<Handler>(h));
+  }
+
+ private:
+  struct State;
+  // A write waiting for the other kind to finish (at most one of each: both are serialized).
+  struct PendingBase {
+    virtual ~PendingBase() = default;
+    virtual void start(Layer& l, bool raw) = 0;       // start it now
+    virtual void fail(const error_code& ec) = 0;      // the layer is gone
+  };
+  template <class Buffers, class Handler>
+  struct Pending final : PendingBase {
+    Pending(const Buffers& b, Handler&& h) : b(b), h(std::move(h)) {}
+    Pending(const Buffers& b, const Handler& h) : b(b), h(h) {}
+    void start(Layer& l, bool raw) override {
+      if (raw)
+        l.raw_write(b, std::move(h));
+      else
+        l.beast_write(b, std::move(h));
+    }
+    void fail(const error_code& ec) override {
+      auto ex = asio::get_associated_executor(h, asio::system_executor());
+      asio::post(ex, [h = std::move(h), ec]() mutable { std::move(h)(ec, size_t(0)); });
+    }
+    Buffers b;
+    Handler h;
+  };
+
+  template <class Buffers, class Handler>
+  void beast_write(const Buffers& b, Handler&& h) {
     if (state_->answer_code && state_->cursor.at_boundary()) {
       uint8_t f[2 + 4 + 125];
       if (size_t n = close_frame_size(b, f)) return write_answer(f, n, std::forward<Handler>(h));
     }
+    state_->beast_busy = true;
     // The handler may run after this layer is gone (the stream was destroyed meanwhile): it
     // holds the state, not `this`.
     auto ex = asio::get_associated_executor(h, get_executor());
@@ -141,14 +223,49 @@ class Layer {
         b, asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, b, h = std::forward<Handler>(h)](
                                                                    const error_code& ec, size_t n) mutable {
                                  st->cursor.advance(b, n);
+                                 beast_done(*st, ec);
                                  std::move(h)(ec, n);
                                })));
   }
 
- private:
+  // One of Beast's writes is done: ours may go now.
+  static void beast_done(State& st, const error_code& ec) {
+    st.beast_busy = false;
+    if (!st.raw_pending || !st.cursor.at_boundary()) return;
+    auto p = std::move(st.raw_pending);
+    if (st.owner && !ec)
+      p->start(*st.owner, true);
+    else
+      p->fail(ec ? ec : asio::error::operation_aborted);
+  }
+
+  template <class Buffers, class Handler>
+  void raw_write(const Buffers& b, Handler&& h) {
+    state_->raw_busy = true;
+    auto ex = asio::get_associated_executor(h, get_executor());
+    auto alloc = asio::get_associated_allocator(h);
+    asio::async_write(next_, b,
+                      asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, h = std::forward<Handler>(h)](
+                                                                              const error_code& ec, size_t n) mutable {
+                                            st->raw_busy = false;
+                                            if (auto p = std::move(st->beast_pending)) {
+                                              if (st->owner && !ec)
+                                                p->start(*st->owner, false);
+                                              else
+                                                p->fail(ec ? ec : asio::error::operation_aborted);
+                                            }
+                                            std::move(h)(ec, n);
+                                          })));
+  }
+
   struct State {
-    FrameCursor cursor;
+    FrameCursor cursor;  // what was written
+    FrameCursor in;      // what was read
     uint16_t answer_code = 0;
+    bool beast_busy = false;  // a write_some of Beast's in flight
+    bool raw_busy = false;    // one of our frame writes in flight
+    Layer* owner = nullptr;   // null once the layer is destroyed
+    std::unique_ptr<PendingBase> beast_pending, raw_pending;
     std::string answer_reason;
   };
 
@@ -168,9 +285,11 @@ class Layer {
     auto out = std::make_shared<std::string>(
         close_frame(state_->answer_code, state_->answer_reason, (f[1] & 0x80) ? f + 2 : nullptr));
     state_->answer_code = 0;
+    state_->beast_busy = true;
     auto ex = asio::get_associated_executor(h, get_executor());
     asio::async_write(next_, asio::buffer(*out),
-                      asio::bind_executor(ex, [out, n, h = std::forward<Handler>(h)](const error_code& ec, size_t) mutable {
+                      asio::bind_executor(ex, [st = state_, out, n, h = std::forward<Handler>(h)](const error_code& ec, size_t) mutable {
+                        beast_done(*st, ec);
                         std::move(h)(ec, ec ? 0 : n);
                       }));
   }

@@ -143,6 +143,15 @@ function Conn:local_addr() end
 ---@return boolean
 function Conn:is_open() end
 
+---@class net.ws.ConnStats
+---@field read_buffer integer bytes of read buffer held
+---@field queued integer frames waiting to be written
+---@field queued_bytes integer their payload bytes
+
+---Diagnostics of the connection's buffers and queue; works on a closed connection too.
+---@return net.ws.ConnStats
+function Conn:stats() end
+
 -- metatable: moonwire.ws.server
 ---A WebSocket server (`net.ws.listen`).
 ---@class net.ws.Server

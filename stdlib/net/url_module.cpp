@@ -93,14 +93,22 @@ bool query_value(lua_State* L, int idx, std::string& out) {
   return false;
 }
 
-// The query string for the table at idx: keys sorted; a list value repeats its key.
-std::string encode_query(lua_State* L, int idx, const char* fname) {
-  idx = lua_absindex(L, idx);
+// The query string for the table at idx into `out` (keys sorted; a list value repeats its key),
+// or false with `err`. Raises nothing: a Lua error would skip the destructors of the vectors.
+bool build_query(lua_State* L, int idx, const char* fname, std::string& out, std::string& err) {
   std::vector<std::pair<std::string, std::vector<std::string>>> items;
+  auto bad_value = [&](const std::string& key) {
+    err = std::string(fname) + ": query value of '" + key + "' must be a string, number, boolean or a list of them";
+    lua_pop(L, 3);  // value copy, value, key
+    return false;
+  };
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    if (lua_type(L, -2) != LUA_TSTRING && lua_type(L, -2) != LUA_TNUMBER)
-      raisef(L, "EINVAL", "%s: query keys are strings or numbers (got %s)", fname, luaL_typename(L, -2));
+    if (lua_type(L, -2) != LUA_TSTRING && lua_type(L, -2) != LUA_TNUMBER) {
+      err = std::string(fname) + ": query keys are strings or numbers (got " + luaL_typename(L, -2) + ")";
+      lua_pop(L, 2);
+      return false;
+    }
     lua_pushvalue(L, -2);
     std::string key(to_sv(L, -1));
     lua_pop(L, 1);
@@ -108,44 +116,52 @@ std::string encode_query(lua_State* L, int idx, const char* fname) {
     std::string v;
     lua_pushvalue(L, -1);
     if (lua_istable(L, -1)) {
-      lua_Integer n = luaL_len(L, -1);
+      lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
       for (lua_Integer i = 1; i <= n; ++i) {
         lua_rawgeti(L, -1, i);
         lua_pushvalue(L, -1);
-        if (!query_value(L, -1, v))
-          raisef(L, "EINVAL", "%s: query value of '%s' must be a string, number, boolean or a list of them", fname, key.c_str());
-        values.push_back(v);
+        bool ok = query_value(L, -1, v);
         lua_pop(L, 2);
+        if (!ok) return bad_value(key);
+        values.push_back(v);
       }
     } else if (query_value(L, -1, v)) {
       values.push_back(v);
     } else {
-      raisef(L, "EINVAL", "%s: query value of '%s' must be a string, number, boolean or a list of them", fname, key.c_str());
+      return bad_value(key);
     }
     lua_pop(L, 2);
     items.emplace_back(std::move(key), std::move(values));
   }
   std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string out;
   for (const auto& [k, vs] : items) {
-    for (const auto& v : vs) {
+    for (const auto& val : vs) {
       if (!out.empty()) out += '&';
       append_encoded(out, k);
       out += '=';
-      append_encoded(out, v);
+      append_encoded(out, val);
     }
   }
-  return out;
+  return true;
+}
+
+// Pushes the query string for the table at idx; EINVAL for a bad key or value, raised once no
+// C++ object of this function is alive.
+void push_query(lua_State* L, int idx, const char* fname) {
+  idx = lua_absindex(L, idx);
+  bool ok;
+  {
+    std::string out, err;
+    ok = build_query(L, idx, fname, out, err);
+    push_sv(L, ok ? out : err);
+  }
+  if (!ok) raisef(L, "EINVAL", "%s", lua_tostring(L, -1));
 }
 
 // net.url.query_encode(t) → "a=1&b=x%20y" (keys sorted; {k = {1, 2}} → "k=1&k=2")
 int url_query_encode(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  std::string s;
-  {
-    s = encode_query(L, 1, "net.url.query_encode");
-  }
-  push_sv(L, s);
+  push_query(L, 1, "net.url.query_encode");
   return 1;
 }
 
@@ -255,11 +271,35 @@ const char* const kBuildFields[] = {"scheme", "user", "password", "host", "port"
 // net.url.build(t) → string; the inverse of parse (query: a string or a table; params as well)
 int url_build(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
   check_options(L, 1, "net.url.build", kBuildFields);
-  std::string scheme(opt_sv_field(L, 1, "scheme")), user(opt_sv_field(L, 1, "user")), password(opt_sv_field(L, 1, "password"));
-  std::string host(opt_sv_field(L, 1, "host")), path(opt_sv_field(L, 1, "path")), fragment(opt_sv_field(L, 1, "fragment"));
-  bool has_fragment = get_field(L, 1, "fragment") != LUA_TNIL;
-  lua_pop(L, 1);
+  // Everything that can raise runs before a std::string exists (lua_error skips destructors):
+  // the query is built onto the stack (index 2: its text, or nil for none).
+  lua_pushnil(L);
+  bool has_query = false;
+  for (const char* key : {"query", "params"}) {
+    int t = get_field(L, 1, key);
+    if (t == LUA_TSTRING) {
+      size_t n;
+      const char* q = lua_tolstring(L, -1, &n);
+      if (n > 0 && q[0] == '?') lua_pushlstring(L, q + 1, n - 1);
+      else lua_pushvalue(L, -1);
+      lua_replace(L, 2);
+      has_query = true;
+    } else if (t == LUA_TTABLE) {
+      push_query(L, -1, "net.url.build");  // an empty one adds no "?"
+      if (lua_rawlen(L, -1) > 0) {
+        lua_replace(L, 2);
+        has_query = true;
+      } else {
+        lua_pop(L, 1);
+      }
+    } else if (t != LUA_TNIL) {
+      option_error(L, key, "a string or a table");
+    }
+    lua_pop(L, 1);
+    if (has_query) break;
+  }
   lua_Integer port = -1;
   if (get_field(L, 1, "port") != LUA_TNIL) {
     lua_pop(L, 1);
@@ -267,31 +307,20 @@ int url_build(lua_State* L) {
   } else {
     lua_pop(L, 1);
   }
-  std::string query;
-  bool has_query = false;
-  for (const char* key : {"query", "params"}) {
-    int t = get_field(L, 1, key);
-    if (t == LUA_TSTRING) {
-      query = std::string(to_sv(L, -1));
-      if (!query.empty() && query[0] == '?') query.erase(0, 1);
-      has_query = true;
-    } else if (t == LUA_TTABLE) {
-      std::string q = encode_query(L, -1, "net.url.build");
-      if (!q.empty() || !has_query) query = q;
-      has_query = has_query || !q.empty();
-    } else if (t != LUA_TNIL) {
-      option_error(L, key, "a string or a table");
-    }
-    lua_pop(L, 1);
-    if (has_query) break;
-  }
-  std::string out;
-  if (!scheme.empty()) {
-    for (char c : scheme)
+  for (const char* key : {"scheme", "user", "password", "host", "path", "fragment"}) opt_sv_field(L, 1, key);
+  {
+    std::string_view sch = opt_sv_field(L, 1, "scheme");
+    for (char c : sch)
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'))
-        raisef(L, "EINVAL", "net.url.build: invalid scheme '%s'", scheme.c_str());
-    out += scheme + ":";
+        raisef(L, "EINVAL", "net.url.build: invalid scheme '%s'", lua_pushlstring(L, sch.data(), sch.size()));
   }
+  bool has_fragment = get_field(L, 1, "fragment") != LUA_TNIL;
+  lua_pop(L, 1);
+  std::string query(has_query ? to_sv(L, 2) : std::string_view());
+  std::string scheme(opt_sv_field(L, 1, "scheme")), user(opt_sv_field(L, 1, "user")), password(opt_sv_field(L, 1, "password"));
+  std::string host(opt_sv_field(L, 1, "host")), path(opt_sv_field(L, 1, "path")), fragment(opt_sv_field(L, 1, "fragment"));
+  std::string out;
+  if (!scheme.empty()) out += scheme + ":";
   if (!host.empty() || !user.empty() || port >= 0) {
     out += "//";
     if (!user.empty() || !password.empty()) {

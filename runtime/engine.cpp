@@ -135,6 +135,7 @@ Engine::Engine(std::initializer_list<ModuleOpener> openers)
 
 Engine::~Engine() {
   signals_.reset();
+  scheduler_->before_close();
   closing_ = true;
   lua_close(L_);
   io_.reset();

@@ -315,6 +315,19 @@ void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const l
   lua_pop(L, 1);
 }
 
+void new_class_variant(lua_State* L, const char* tname, const char* variant, const luaL_Reg* extra) {
+  luaL_getmetatable(L, tname);
+  luaL_newmetatable(L, variant);
+  lua_pushnil(L);
+  while (lua_next(L, -3)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  if (extra) luaL_setfuncs(L, extra, 0);
+  lua_pop(L, 2);
+}
+
 static bool has_tag(lua_State* L, int idx, const char* tname) {
   if (!lua_getmetatable(L, idx)) return false;
   lua_rawgeti(L, -1, 1);

@@ -92,6 +92,23 @@ T* new_object(lua_State* L, const char* tname, int nuv, Args&&... args) {
   return obj;
 }
 
+// A registry ref to the metatable `tname`, for new_object_ref.
+inline int class_ref(lua_State* L, const char* tname) {
+  luaL_getmetatable(L, tname);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+// new_object with the metatable taken from a registry ref (class_ref): for objects made per
+// request or per task, where the lookup by name is a measurable part of the cost.
+template <class T, class... Args>
+T* new_object_ref(lua_State* L, int mt_ref, int nuv, Args&&... args) {
+  void* mem = lua_newuserdatauv(L, sizeof(T), nuv);
+  T* obj = new (mem) T(std::forward<Args>(args)...);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, mt_ref);
+  lua_setmetatable(L, -2);
+  return obj;
+}
+
 // luaL_testudata/luaL_checkudata for classes made by new_class, without looking the metatable
 // up by name on every call: new_metatable puts the light userdata `tname` (the pointer, not
 // the text) at index 1 of the metatable, which is checked first.
@@ -113,6 +130,12 @@ void new_metatable(lua_State* L, const char* tname);
 // objects that also have computed fields, like `server.port`).
 void new_class(lua_State* L, const char* tname, const luaL_Reg* methods, const luaL_Reg* metamethods,
                lua_CFunction index = nullptr);
+
+// A second metatable for the objects of class `tname`, registered as `variant`: a copy of
+// tname's fields (its tag too: check_udata(tname) accepts both) plus `extra`. For a __gc only
+// some objects need: made without a finalizer (much cheaper for the collector), an object gets
+// one later by lua_setmetatable to the variant.
+void new_class_variant(lua_State* L, const char* tname, const char* variant, const luaL_Reg* extra);
 
 // Sets t[key] = function for each entry, on the table at the top.
 inline void set_funcs(lua_State* L, const luaL_Reg* funcs) { luaL_setfuncs(L, funcs, 0); }

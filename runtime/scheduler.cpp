@@ -24,62 +24,111 @@ Task* Scheduler::spawn(lua_State* L, int nargs, bool start_now) {
   return t;
 }
 
-lua_State* Scheduler::take_thread(lua_State* L) {
-  if (pool_.empty()) return lua_newthread(L);
-  lua_State* T = pool_.back();
-  pool_.pop_back();
-  lua_rawgeti(L, LUA_REGISTRYINDEX, pool_ref_);
-  lua_rawgeti(L, -1, static_cast<lua_Integer>(pool_.size() + 1));
-  lua_pushnil(L);
-  lua_rawseti(L, -3, static_cast<lua_Integer>(pool_.size() + 1));
-  lua_remove(L, -2);
-  return T;
+int Scheduler::take_slot(lua_State* L) {
+  if (!idle_slots_.empty()) {
+    int slot = idle_slots_.back();
+    idle_slots_.pop_back();
+    return slot;
+  }
+  if (slots_ref_ == LUA_NOREF) {
+    lua_createtable(L, 2 * static_cast<int>(kPoolMax), 0);
+    slots_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  int slot;
+  if (empty_slots_.empty()) {
+    slot_threads_.push_back(nullptr);
+    slot = static_cast<int>(slot_threads_.size());
+  } else {
+    slot = empty_slots_.back();
+    empty_slots_.pop_back();
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, slots_ref_);
+  slot_threads_[slot - 1] = lua_newthread(L);
+  lua_rawseti(L, -2, 2 * slot - 1);
+  lua_pop(L, 1);
+  return slot;
 }
 
-// A finished task's thread (its stack empty, status LUA_OK) is kept for the next task. Only
+void Scheduler::set_slot_object(lua_State* L, int slot) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, slots_ref_);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, 2 * slot);
+  lua_pop(L, 1);
+}
+
+// The finished task's thread (its stack empty, status LUA_OK) stays for the next task. Only
 // the dead task's object still refers to it (nothing reads a finished task's thread); a script
 // that kept `coroutine.running()` of a finished task sees it as a task thread again once reused.
-void Scheduler::recycle(lua_State* T) {
-  if (pool_.size() >= kPoolMax || engine_.closing() || lua_status(T) != LUA_OK || lua_gettop(T) != 0) return;
-  lua_State* L = engine_.L();
-  if (pool_ref_ == LUA_NOREF) {
-    lua_createtable(L, static_cast<int>(kPoolMax), 0);
-    pool_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+void Scheduler::release_slot(lua_State* L, int slot) {
+  if (engine_.closing()) return;
+  lua_pushnil(L);
+  set_slot_object(L, slot);
+  lua_State* T = slot_threads_[slot - 1];
+  if (idle_slots_.size() < kPoolMax && lua_status(T) == LUA_OK && lua_gettop(T) == 0) {
+    lua_sethook(T, nullptr, 0, 0);  // a debug.sethook of the old task (coverage re-sets its own)
+    idle_slots_.push_back(slot);
+    return;
   }
-  lua_sethook(T, nullptr, 0, 0);  // a debug.sethook of the old task (coverage re-sets its own)
-  lua_rawgeti(L, LUA_REGISTRYINDEX, pool_ref_);
-  lua_pushthread(T);
-  lua_xmove(T, L, 1);
-  lua_rawseti(L, -2, static_cast<lua_Integer>(pool_.size() + 1));
+  lua_rawgeti(L, LUA_REGISTRYINDEX, slots_ref_);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, 2 * slot - 1);
   lua_pop(L, 1);
-  pool_.push_back(T);
+  slot_threads_[slot - 1] = nullptr;
+  empty_slots_.push_back(slot);
 }
 
 Task* Scheduler::create(lua_State* L, int nargs) {
   luaL_checktype(L, -(nargs + 1), LUA_TFUNCTION);
-  lua_State* T = take_thread(L);
-  Task* t = new_object<Task>(L, kTaskType, 1);
-  lua_pushvalue(L, -2);
-  lua_setiuservalue(L, -2, 1);  // the task object keeps its thread alive
-  // Stack: fn args... thread task  ->  thread task fn args...
-  lua_rotate(L, -(nargs + 3), 2);
-  lua_xmove(L, T, nargs + 1);
-  lua_remove(L, -2);
+  int slot = take_slot(L);
+  lua_State* T = slot_threads_[slot - 1];
+  if (nargs >= LUA_MINSTACK && !lua_checkstack(T, nargs + 1)) {
+    release_slot(L, slot);
+    luaL_error(L, "too many arguments for a task (%d)", nargs);
+  }
+  lua_xmove(L, T, nargs + 1);  // the function and its arguments
+  if (task_mt_ref_ == LUA_NOREF) task_mt_ref_ = class_ref(L, kTaskType);
+  Task* t = new_object_ref<Task>(L, task_mt_ref_, 0);
   t->id = next_id_++;
   t->thread = T;
   t->nargs = nargs;
+  t->slot = slot;
   lua_pushvalue(L, -1);
-  t->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
+  set_slot_object(L, slot);
   live_.emplace(T, t);
   // `moonwire test --coverage` sets a line hook on every task's thread (debug.sethook is per
   // thread and a new thread does not inherit the Lua-level hook): it is told of each new one.
   if (lua_getfield(L, LUA_REGISTRYINDEX, kTaskCreatedHook) == LUA_TFUNCTION) {
-    lua_getiuservalue(L, -2, 1);  // the thread
+    lua_pushthread(T);
+    lua_xmove(T, L, 1);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
   } else {
     lua_pop(L, 1);
   }
   return t;
+}
+
+bool Scheduler::push_object(lua_State* L, const Task* t) {
+  if (t->slot > 0) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slots_ref_);
+    lua_rawgeti(L, -1, 2 * t->slot);
+    lua_remove(L, -2);
+    return true;
+  }
+  if (t->anchor == LUA_NOREF) return false;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->anchor);
+  return true;
+}
+
+void Scheduler::make_finalizable(lua_State* L, Task* t) {
+  if (t->finalizable || !push_object(L, t)) return;
+  t->finalizable = true;
+  luaL_setmetatable(L, kTaskGcType);
+  lua_pop(L, 1);
+}
+
+void Scheduler::before_close() {
+  lua_State* L = engine_.L();
+  for (auto& [thread, t] : live_) make_finalizable(L, t);
 }
 
 void Scheduler::wake(Task* t) {
@@ -123,6 +172,7 @@ void Scheduler::resume(Task* t) {
 
 void Scheduler::finish(Task* t, int status, int nres) {
   lua_State* T = t->thread;
+  t->op.reset();  // a finished task holds nothing its (finalizer-less) object would leak
   if (status == LUA_OK && nres == 0) {  // one shared, never modified {n = 0} for every such task
     if (empty_results_ == LUA_NOREF) {
       lua_createtable(T, 0, 1);
@@ -144,6 +194,7 @@ void Scheduler::finish(Task* t, int status, int nres) {
     lua_pushinteger(T, nres);
     lua_setfield(T, -2, "n");
     t->results = luaL_ref(T, LUA_REGISTRYINDEX);
+    make_finalizable(T, t);
     lua_settop(T, 0);
     t->status = TaskStatus::done;
   } else {
@@ -156,11 +207,11 @@ void Scheduler::finish(Task* t, int status, int nres) {
     if (t->joiners.empty() && !cancelled && !stopped_by_shutdown) defer_report(t);
     lua_pushvalue(T, -1);
     t->results = luaL_ref(T, LUA_REGISTRYINDEX);
+    make_finalizable(T, t);
     lua_resetthread(T);  // runs pending __close handlers
     lua_settop(T, 0);
   }
   forget(t);
-  recycle(T);
   if (live_.empty()) engine_.notify_idle();
   auto joiners = std::move(t->joiners);
   int results = t->results;
@@ -181,10 +232,11 @@ void Scheduler::finish(Task* t, int status, int nres) {
     }
   }
   // Last: the task object may now be collected if nobody else holds it (a failure waiting
-  // for the unhandled check keeps it until then).
-  if (t->report != LUA_NOREF) return;
-  luaL_unref(T, LUA_REGISTRYINDEX, t->anchor);
-  t->anchor = LUA_NOREF;
+  // for the unhandled check keeps it until then). Its slot may serve the next task.
+  if (t->report != LUA_NOREF && push_object(T, t)) t->anchor = luaL_ref(T, LUA_REGISTRYINDEX);
+  int slot = t->slot;
+  t->slot = 0;
+  release_slot(T, slot);
 }
 
 // The traceback is taken now, while the dead thread's stack is still there; whether to print it
@@ -336,13 +388,13 @@ static int task_tostring(lua_State* L) {
 
 void open_task_type(lua_State* L) {
   new_metatable(L, kTaskType);
-  lua_pushcfunction(L, task_gc);
-  lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, task_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "task");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
+  const luaL_Reg gc[] = {{"__gc", task_gc}, {nullptr, nullptr}};
+  new_class_variant(L, kTaskType, kTaskGcType, gc);
 }
 
 }  // namespace mw

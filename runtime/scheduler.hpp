@@ -19,7 +19,8 @@ enum class TaskStatus { ready, running, waiting, done, failed, cancelled };
 struct Task {
   uint64_t id = 0;
   lua_State* thread = nullptr;
-  int anchor = LUA_NOREF;   // registry ref to the task object while the task is alive
+  int slot = 0;             // its thread's slot (the object is kept there while unfinished); 0: none
+  int anchor = LUA_NOREF;   // registry ref to the object while its failure waits to be reported
   int results = LUA_NOREF;  // registry ref: {n=..., ...} results, or the error value
   bool shared_results = false;  // `results` is the scheduler's shared {n = 0}: not unref'd
   TaskStatus status = TaskStatus::ready;
@@ -31,6 +32,7 @@ struct Task {
   int nargs = 0;
   int sync_streak = 0;  // consecutive calls completed without a real suspension
   bool collected = false;  // its error was taken by a join (so it is not an uncaught failure)
+  bool finalizable = false;  // its object has the __gc metatable (kTaskGcType)
   int report = LUA_NOREF;  // registry ref: the failure's message and traceback, until checked
   std::shared_ptr<Op> op;  // current suspension
   std::vector<std::shared_ptr<Op>> joiners;
@@ -39,7 +41,12 @@ struct Task {
   ~Task();
 };
 
+// Task objects are made without a finalizer (one per task is a real cost for the collector):
+// a task that comes to hold something its object must release (a results or report registry
+// ref, or anything at engine close) gets the kTaskGcType metatable, with __gc. Both carry the
+// kTaskType tag, so check_udata(kTaskType) accepts either.
 inline constexpr const char* kTaskType = "moonwire.task";
+inline constexpr const char* kTaskGcType = "moonwire.task.gc";
 // Registry field: a function called with the thread of every task created (nil: none).
 inline constexpr const char* kTaskCreatedHook = "moonwire.task_created";
 
@@ -72,8 +79,11 @@ class Scheduler {
   Task* task_of(lua_State* thread) const;
   uint64_t switches() const { return switches_; }
 
-  // The task object (userdata) for `t`, pushed onto L (only while it is alive or referenced).
   static Task* check_task(lua_State* L, int idx);
+  // Pushes the object of an unfinished task (true), or nothing (false: it is not anchored).
+  bool push_object(lua_State* L, const Task* t);
+  // Before lua_close: unfinished tasks' objects get their finalizer (it destroys the Task).
+  void before_close();
   void forget(Task* t);  // the task object is being collected
 
   // A join took the error of a failed task: it is not reported as uncaught.
@@ -95,16 +105,22 @@ class Scheduler {
   void resume(Task* t);
   void finish(Task* t, int status, int nres);
   void defer_report(Task* t);
-  lua_State* take_thread(lua_State* L);  // pushes a fresh or recycled thread onto L
-  void recycle(lua_State* T);
-
-  // Threads of finished tasks, reset and kept for the next spawn (a new thread costs an
-  // allocation of its state and stack, and garbage for the collector, per task): anchored in a
-  // registry table (pool_ref_), at most kPoolMax.
+  // Every task runs on a thread kept at a slot of one table (slots_ref_): the thread at
+  // 2*slot-1, the task's object at 2*slot while the task is unfinished. A finished task's
+  // thread stays at its slot, reset, for the next task (a new thread costs an allocation of its
+  // state and stack, and garbage for the collector, per task); at most kPoolMax stay idle.
+  // Taking and giving back a slot with a thread costs no Lua call.
   static constexpr size_t kPoolMax = 256;
-  std::vector<lua_State*> pool_;
-  int pool_ref_ = LUA_NOREF;
+  int take_slot(lua_State* L);
+  void release_slot(lua_State* L, int slot);
+  void set_slot_object(lua_State* L, int slot);  // pops the value at the top into it (nil: clears)
+  void make_finalizable(lua_State* L, Task* t);
+  int slots_ref_ = LUA_NOREF;
+  std::vector<lua_State*> slot_threads_;  // by slot - 1; nullptr: no thread
+  std::vector<int> idle_slots_;           // slots whose thread waits for a task
+  std::vector<int> empty_slots_;          // slots without a thread
   int empty_results_ = LUA_NOREF;
+  int task_mt_ref_ = LUA_NOREF;
 
   Engine& engine_;
   Task* current_ = nullptr;

@@ -44,10 +44,9 @@ static int task_sleep(lua_State* L) { return sleep_ms(L, check_delay(L, 1, 1000,
 static int task_yield(lua_State* L) { return yield_turn(L); }
 
 static int task_current(lua_State* L) {
-  Task* t = Engine::of(L).scheduler().current();
-  if (!t || t->anchor == LUA_NOREF) return 0;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, t->anchor);
-  return 1;
+  Scheduler& sched = Engine::of(L).scheduler();
+  Task* t = sched.current();
+  return t && sched.push_object(L, t) ? 1 : 0;
 }
 
 static void push_results(lua_State* L, int ref, int* n) {
@@ -300,11 +299,15 @@ static int task_channel(lua_State* L) {
 
 int open_task(lua_State* L) {
   const luaL_Reg methods[] = {{"join", task_join}, {"cancel", task_cancel}, {nullptr, nullptr}};
-  luaL_getmetatable(L, kTaskType);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
   lua_pushcclosure(L, task_index, 1);
-  lua_setfield(L, -2, "__index");
+  for (const char* type : {kTaskType, kTaskGcType}) {  // tasks with and without a finalizer
+    luaL_getmetatable(L, type);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+  }
   lua_pop(L, 1);
 
   const luaL_Reg channel_methods[] = {{"send", channel_send},   {"recv", channel_recv},

@@ -28,6 +28,7 @@ using namespace httpd;
 constexpr const char* kServerType = "moonwire.http.server";
 constexpr const char* kReqType = "moonwire.http.request";
 constexpr const char* kWriterType = "moonwire.http.writer";
+constexpr const char* kHandoffType = "moonwire.http.handoff";
 constexpr size_t kDefaultReadSize = 64 * 1024;
 constexpr double kDefaultCloseTimeoutS = 10;
 
@@ -43,10 +44,11 @@ struct Handoff {
   ws::Request request;
   std::shared_ptr<const ws::UpgradeOptions> options;
 };
+// No finalizer (see ConnTable): plain data.
 struct ReqBox {
-  std::shared_ptr<Conn> conn;
+  ConnTable* table;
+  ConnTable::Handle conn;
   uint64_t seq;
-  std::unique_ptr<Handoff> handoff;
 };
 struct WriterBox {
   std::shared_ptr<Conn> conn;
@@ -60,10 +62,19 @@ std::string g_code, g_msg;
 Server* check_server(lua_State* L) { return static_cast<ServerBox*>(check_udata(L, 1, kServerType))->server.get(); }
 ReqBox* check_req(lua_State* L) { return static_cast<ReqBox*>(check_udata(L, 1, kReqType)); }
 
+// The request's connection while it exists (nullptr once it is gone).
+Conn* conn_of(const ReqBox* r) { return r->table->get(r->conn); }
+// The connection of a request that is still that connection's current one, else nullptr.
+Conn* current_conn(const ReqBox* r) {
+  Conn* c = conn_of(r);
+  return c && c->current(r->seq) ? c : nullptr;
+}
+
 // The connection of a request that is still the connection's current one, else raises.
 Conn* live_conn(lua_State* L, ReqBox* r) {
-  if (!r->conn->current(r->seq)) raise(L, kClosed, "request is finished (its connection moved on or closed)");
-  return r->conn.get();
+  Conn* c = current_conn(r);
+  if (!c) raise(L, kClosed, "request is finished (its connection moved on or closed)");
+  return c;
 }
 
 // --- TLS (a fresh context, so that reload_tls re-reads the files) ----------------------------
@@ -199,17 +210,20 @@ void add_headers(lua_State* L, int idx, Conn* c) {
   }
 }
 
+// A returned string: 200, its content type sniffed.
+void send_string(Conn* c, std::string_view body) {
+  c->begin_head(200);
+  c->add_header("Content-Type", content_type_for(body));
+  c->send_body(body);
+}
+
 // build_response(req, value): the handler's return value as the response (run protected).
 int build_response(lua_State* L) {
-  ReqBox* r = check_req(L);
-  Conn* c = r->conn.get();
-  if (!c->current(r->seq)) return 0;
+  Conn* c = current_conn(check_req(L));
+  if (!c) return 0;
   int t = lua_type(L, 2);
   if (t == LUA_TSTRING) {
-    std::string_view body = to_sv(L, 2);
-    c->begin_head(200);
-    c->add_header("Content-Type", content_type_for(body));
-    c->send_body(body);
+    send_string(c, to_sv(L, 2));
     return 0;
   }
   if (t == LUA_TNIL) raise(L, "EINVAL", "the handler returned no response (return a string or a table, or use req:respond)");
@@ -266,8 +280,8 @@ int build_response(lua_State* L) {
 // After the handler: stack is [req, msgh, result or error].
 int after_handler(lua_State* L, int status, lua_KContext) {
   ReqBox* r = check_req(L);
-  Conn* c = r->conn.get();
-  if (!c->current(r->seq)) return 0;  // closed, upgraded, or already answered and moved on
+  Conn* c = current_conn(r);
+  if (!c) return 0;  // closed, upgraded, or already answered and moved on
   if (status != LUA_OK && status != LUA_YIELD) {
     std::string_view code = error_code_of(L, 3);
     if ((code == kCancelled || code == kClosed) && Engine::of(L).shutting_down())
@@ -290,6 +304,10 @@ int after_handler(lua_State* L, int status, lua_KContext) {
       return 0;
     case Conn::Resp::none:
       break;
+  }
+  if (lua_type(L, 3) == LUA_TSTRING) {  // the common case cannot raise: no protected call
+    send_string(c, to_sv(L, 3));
+    return 0;
   }
   lua_pushcfunction(L, build_response);
   lua_pushvalue(L, 1);
@@ -323,7 +341,8 @@ namespace httpd {
 
 void Server::dispatch(Conn& c) {
   Task* t = run_cb.run([&](lua_State* L) {
-    new_object<ReqBox>(L, kReqType, 1, ReqBox{c.shared_from_this(), c.seq(), nullptr});
+    if (req_mt_ref == LUA_NOREF) req_mt_ref = class_ref(L, kReqType);
+    new_object_ref<ReqBox>(L, req_mt_ref, 1, ReqBox{&c.table(), c.handle(), c.seq()});
     return 1;
   });
   if (t && !t->finished()) {  // it waits: a SIGINT/SIGTERM lets it finish (drain_timeout)
@@ -378,6 +397,8 @@ void Server::released() {
   log_cb.release();
   luaL_unref(L, LUA_REGISTRYINDEX, self_ref);
   self_ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, req_mt_ref);
+  req_mt_ref = LUA_NOREF;
 }
 
 }  // namespace httpd
@@ -421,7 +442,8 @@ int req_index(lua_State* L) {
   if (lua_rawget(L, 3) != LUA_TNIL) return 1;
   lua_pop(L, 1);
   std::string_view key = to_sv(L, 2);
-  Conn* c = r->conn.get();
+  Conn* c = conn_of(r);
+  if (!c) raise(L, kClosed, "request is finished (its connection is closed): read its fields while handling it");
   bool cur = c->current(r->seq);
   const RequestHead& h = c->head();
   if (key == "secure") {
@@ -499,7 +521,7 @@ int req_respond(lua_State* L) {
   c->begin_head(static_cast<int>(status));
   add_headers(L, 3, c);
   c->start_stream();
-  new_object<WriterBox>(L, kWriterType, 0, WriterBox{r->conn, r->seq});
+  new_object<WriterBox>(L, kWriterType, 0, WriterBox{c->shared_from_this(), r->seq});
   return 1;
 }
 
@@ -511,8 +533,8 @@ int req_upgrade(lua_State* L) {
   lua_settop(L, 2);
   if (c->resp_state() != Conn::Resp::none) raise(L, "EINVAL", "upgrade: this request already has a response");
   if (c->body_reader_busy()) raise(L, kBusy, "upgrade: another task is reading this request's body");
-  r->handoff = std::make_unique<Handoff>();
-  Handoff& h = *r->handoff;
+  // On the stack (argument 3) until the call returns, its __gc releases it.
+  Handoff& h = *new_object<Handoff>(L, kHandoffType, 0);
   h.options = ws::read_upgrade_options(L, 2, "req:upgrade", c->secure());
   const RequestHead& head = c->head();
   h.request.method_string(head.method());
@@ -529,9 +551,8 @@ int req_upgrade(lua_State* L) {
 }
 
 int req_tostring(lua_State* L) {
-  ReqBox* r = check_req(L);
-  if (r->conn->current(r->seq)) {
-    auto m = r->conn->head().method(), t = r->conn->head().target();
+  if (Conn* c = current_conn(check_req(L))) {
+    auto m = c->head().method(), t = c->head().target();
     lua_pushfstring(L, "http.request (%s %s)", std::string(m).c_str(), std::string(t).c_str());
   } else {
     lua_pushliteral(L, "http.request (finished)");
@@ -539,7 +560,7 @@ int req_tostring(lua_State* L) {
   return 1;
 }
 
-int req_gc(lua_State* L) { return gc_object<ReqBox>(L, kReqType); }
+int handoff_gc(lua_State* L) { return gc_object<Handoff>(L, kHandoffType); }
 
 // --- writer (req:respond) --------------------------------------------------------------------
 
@@ -787,8 +808,10 @@ int http_listen(lua_State* L) {
 void open_http_server_types(lua_State* L) {
   const luaL_Reg req_methods[] = {{"body", req_body},       {"read", req_read}, {"chunks", req_chunks},
                                   {"respond", req_respond}, {"upgrade", req_upgrade}, {nullptr, nullptr}};
-  const luaL_Reg req_meta[] = {{"__gc", req_gc}, {"__tostring", req_tostring}, {nullptr, nullptr}};
+  const luaL_Reg req_meta[] = {{"__tostring", req_tostring}, {nullptr, nullptr}};
   new_class(L, kReqType, req_methods, req_meta, req_index);
+  const luaL_Reg handoff_meta[] = {{"__gc", handoff_gc}, {nullptr, nullptr}};
+  new_class(L, kHandoffType, nullptr, handoff_meta);
   const luaL_Reg writer_methods[] = {{"write", writer_write}, {"close", writer_close}, {nullptr, nullptr}};
   const luaL_Reg writer_meta[] = {{"__gc", writer_gc}, {nullptr, nullptr}};
   new_class(L, kWriterType, writer_methods, writer_meta);

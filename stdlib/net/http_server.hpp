@@ -123,6 +123,31 @@ bool valid_header_name(std::string_view s);
 bool valid_header_value(std::string_view s);
 
 class Server;
+class Conn;
+
+// Request objects name their connection by slot and generation instead of holding a
+// shared_ptr: they then need no finalizer (one per request is a real cost for the collector),
+// and a request object that outlived its connection finds the slot's generation moved on.
+// One table per engine (Engine::state).
+class ConnTable {
+ public:
+  struct Handle {
+    uint32_t slot = 0, gen = 0;
+  };
+  Handle add(Conn* c);
+  void remove(Handle h);
+  Conn* get(Handle h) const {
+    return h.slot < entries_.size() && entries_[h.slot].gen == h.gen ? entries_[h.slot].conn : nullptr;
+  }
+
+ private:
+  struct Entry {
+    Conn* conn = nullptr;
+    uint32_t gen = 0;
+  };
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> free_;
+};
 
 // One HTTP connection. Plain or TLS; the stream stays a Socket / ssl::stream<Socket> so that a
 // WebSocket upgrade can take it over.
@@ -140,6 +165,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool secure() const { return tls_ != nullptr; }
   const std::string& peer() const { return peer_; }
   Server& server() { return server_; }
+  ConnTable& table() { return table_; }
+  ConnTable::Handle handle() const { return handle_; }
 
   // --- the current request (seq identifies it; a req object of an earlier one is stale) ---
   uint64_t seq() const { return seq_; }
@@ -224,6 +251,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void write_timed_out();
 
   Server& server_;
+  ConnTable& table_;
+  ConnTable::Handle handle_;
   Socket sock_;
   std::unique_ptr<TlsStream> tls_;
   std::shared_ptr<ssl::context> tls_ctx_;  // alive as long as tls_
@@ -323,6 +352,7 @@ class Server : public std::enable_shared_from_this<Server> {
   // Takes the listener's accepted connections (and its SIGINT/SIGTERM hook).
   void attach(std::shared_ptr<Listener> l);
   int self_ref = LUA_NOREF;  // registry: the server object, while it is open
+  int req_mt_ref = LUA_NOREF;  // registry: the request metatable (new_object_ref)
 
  private:
   void sweep();

@@ -6,6 +6,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <cstdio>
 #include <fcntl.h>
@@ -16,6 +17,8 @@
 #include "runtime/pool.hpp"
 #include "runtime/scheduler.hpp"
 #include "stdlib/net/http_server.hpp"
+
+using namespace std::string_view_literals;
 
 namespace mw::net::httpd {
 
@@ -28,14 +31,34 @@ static constexpr size_t kFileChunk = 64 * 1024;
 static constexpr size_t kSendfileChunk = 4 * 1024 * 1024;
 static constexpr int64_t kLingerMs = 2000;
 
+ConnTable::Handle ConnTable::add(Conn* c) {
+  uint32_t slot = static_cast<uint32_t>(entries_.size());
+  if (free_.empty()) {
+    entries_.emplace_back();
+  } else {
+    slot = free_.back();
+    free_.pop_back();
+  }
+  entries_[slot].conn = c;
+  return {slot, entries_[slot].gen};
+}
+
+void ConnTable::remove(Handle h) {
+  Entry& e = entries_[h.slot];
+  e.conn = nullptr;
+  ++e.gen;
+  free_.push_back(h.slot);
+}
+
 Conn::Conn(Server& s, Accepted&& a)
-    : server_(s), sock_(a.plain ? std::move(*a.plain) : Socket(s.engine.io())), tls_ctx_(std::move(a.tls_context)),
+    : server_(s), table_(s.engine.state<ConnTable>()), handle_(table_.add(this)), sock_(a.plain ? std::move(*a.plain) : Socket(s.engine.io())), tls_ctx_(std::move(a.tls_context)),
       slot_(std::move(a.slot)) {
   if (a.tls) tls_ = std::make_unique<TlsStream>(std::move(*a.tls));
   init();
 }
 
 Conn::~Conn() {
+  table_.remove(handle_);
   if (file_fd_ >= 0) ::close(file_fd_);
 }
 
@@ -286,12 +309,13 @@ void Conn::fail_body_reader(std::string code, std::string msg) {
 void Conn::begin_head(int status) {
   status_ = status;
   out_.clear();
-  out_ += "HTTP/1.1 ";
-  out_ += std::to_string(status);
+  char num[16];
+  out_ += "HTTP/1.1 "sv;
+  out_.append(num, std::to_chars(num, num + sizeof num, status).ptr);
   out_ += ' ';
   auto reason = http::obsolete_reason(static_cast<http::status>(status));
   out_.append(reason.data(), reason.size());
-  out_ += "\r\n";
+  out_ += "\r\n"sv;
   head_has_length_ = head_has_connection_close_ = head_has_date_ = head_has_type_ = false;
   declared_length_ = body_sent_ = 0;
 }
@@ -323,32 +347,33 @@ void Conn::add_header(std::string_view name, std::string_view value) {
   } else if (lower_eq(name, "content-type")) {
     head_has_type_ = true;
   }
-  out_.append(name);
-  out_ += ": ";
-  out_.append(value);
-  out_ += "\r\n";
+  out_ += name;
+  out_ += ": "sv;
+  out_ += value;
+  out_ += "\r\n"sv;
 }
 
 void Conn::finish_head(bool has_body, uint64_t length, bool chunked) {
   if (!head_has_date_) {
-    out_ += "Date: ";
+    out_ += "Date: "sv;
     out_ += http_date();
-    out_ += "\r\n";
+    out_ += "\r\n"sv;
   }
   if (graceful_) close_after_ = true;
   if (chunked) {
-    out_ += "Transfer-Encoding: chunked\r\n";
+    out_ += "Transfer-Encoding: chunked\r\n"sv;
   } else if (has_body) {
-    out_ += "Content-Length: ";
-    out_ += std::to_string(length);
-    out_ += "\r\n";
+    char num[24];
+    out_ += "Content-Length: "sv;
+    out_.append(num, std::to_chars(num, num + sizeof num, length).ptr);
+    out_ += "\r\n"sv;
   }
   if (close_after_) {
-    if (!head_has_connection_close_) out_ += "Connection: close\r\n";
+    if (!head_has_connection_close_) out_ += "Connection: close\r\n"sv;
   } else if (head_.version < 11) {
-    out_ += "Connection: keep-alive\r\n";
+    out_ += "Connection: keep-alive\r\n"sv;
   }
-  out_ += "\r\n";
+  out_ += "\r\n"sv;
 }
 
 static bool status_has_body(int status) { return !(status < 200 || status == 204 || status == 304); }

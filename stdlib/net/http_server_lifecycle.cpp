@@ -46,10 +46,13 @@ void Server::add(std::shared_ptr<Conn> c) {
 
 void Server::remove(Conn* c) {
   if (c->pos == std::list<std::shared_ptr<Conn>>::iterator{}) return;
-  auto keep = *c->pos;  // destroyed after the erase, not during it
+  auto keep = std::move(*c->pos);
   conns.erase(c->pos);
   c->pos = {};
   maybe_finished();
+  // Released on the next turn, not here: callers up the stack (a Lua call on a request, whose
+  // object holds no reference to its connection) may still use the connection.
+  if (!engine.closing()) boost::asio::post(engine.io(), [keep = std::move(keep)] {});
 }
 
 // One timer per server checks every connection's deadline (header, idle, request, linger)

@@ -187,15 +187,16 @@ void push_headers(lua_State* L, const RequestHead& head) {
 
 std::string_view http_date() {
   static thread_local char buf[40];
+  static thread_local size_t len = 0;
   static thread_local time_t last = 0;
   time_t now = ::time(nullptr);
   if (now != last) {
     last = now;
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    len = strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   }
-  return buf;
+  return {buf, len};
 }
 
 bool valid_header_name(std::string_view s) {

@@ -87,6 +87,27 @@ test("handshake data: path, query, request headers, response, ids, addresses", f
   server:close()
 end)
 
+test("addresses on a wildcard listener, and after the connection closed", function()
+  local server = net.ws.listen("0.0.0.0", 0)
+  local got = {}
+  local t = task.spawn(function()
+    local c = server:accept()
+    got.peer, got.loc = c:peer_addr(), c:local_addr()
+    c:close()
+    got.peer2, got.loc2 = c:peer_addr(), c:local_addr()
+    got.str = tostring(c)
+  end)
+  local ws = net.ws.connect("ws://127.0.0.1:" .. server.port .. "/")
+  t:join(5)
+  test.eq(got.peer, ws:local_addr())
+  test.eq(got.loc, "127.0.0.1:" .. server.port) -- the wildcard resolved to the address used
+  test.eq(got.peer2, got.peer)
+  test.eq(got.loc2, got.loc)
+  test.matches(got.str, "127.0.0.1:" .. server.port .. " %-> 127.0.0.1:%d+")
+  ws:close()
+  server:close()
+end)
+
 test("recv returns close entry then nil; server-initiated close", function()
   local server = net.ws.listen(0)
   local t = task.spawn(function()

@@ -184,13 +184,15 @@ Conn::~Conn() {
   for (auto& m : wq_) unpin(m);
 }
 
-void Conn::note_request(const Request& req) {
-  std::string_view target(req.target().data(), req.target().size());
+void Conn::note_request(std::shared_ptr<const Request> req) {
+  std::string_view target(req->target().data(), req->target().size());
   auto q = target.find('?');
   path = std::string(target.substr(0, q));
   if (q != std::string_view::npos) query = std::string(target.substr(q + 1));
   url = std::string(target);
-  headers = collect_headers(req);
+  // The headers are collected (names lowered, repeats joined) only if the script asks.
+  headers.clear();
+  request_ = std::move(req);
 }
 
 void Conn::async_accept(std::shared_ptr<const Request> req, std::function<void(const error_code&)> done) {
@@ -258,10 +260,14 @@ void Conn::shutdown_send() {
 
 void Conn::note_addresses() {
   error_code ec;
-  auto p = lowest().remote_endpoint(ec);
-  if (!ec) peer = endpoint_string(p);
-  auto l = lowest().local_endpoint(ec);
-  if (!ec) local = endpoint_string(l);
+  if (!peer_known_) {
+    peer_ep_ = lowest().remote_endpoint(ec);
+    peer_known_ = !ec;
+  }
+  if (!local_known_) {
+    local_ep_ = lowest().local_endpoint(ec);
+    local_known_ = !ec;
+  }
 }
 
 // After a completed handshake: starts the read loop and keepalive.

@@ -104,8 +104,8 @@ class Server : public std::enable_shared_from_this<Server> {
   // A connection from the listener (TLS: that handshake is done): read the upgrade request,
   // then upgrade, all within what is left of handshake_timeout.
   void start_handshake(Accepted&& a) {
-    auto c = a.tls ? adopt(engine_, std::move(*a.tls), std::move(a.tls_context), opts_->settings)
-                   : adopt(engine_, std::move(*a.plain), opts_->settings);
+    auto c = a.tls ? adopt(engine_, std::move(*a.tls), std::move(a.tls_context), opts_->settings, &a)
+                   : adopt(engine_, std::move(*a.plain), opts_->settings, &a);
     ++handshaking_;
     auto hs = std::make_shared<Handshake>();
     hs->parser.header_limit(16 * 1024);

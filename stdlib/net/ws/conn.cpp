@@ -341,16 +341,15 @@ void Conn::push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t cod
 // with an empty buffer there; a client's may hold frames that followed the 101 response.)
 // Once our close frame is being written, Beast's close reads the peer's answer itself.
 // Only for a connection that looks idle (new, or its last message came after a long wait):
-// on a busy one the next input is usually there already, and the check (a recv with
-// MSG_PEEK) would be one more syscall per message.
+// on a busy one the next input is usually there already. The check reads what is there into
+// the layer's small read-ahead buffer (wslayer::Layer::read_ahead), which Beast's read takes
+// first: it costs a syscall only when nothing is there (as Beast's own first read would).
 void Conn::read_loop() {
   if (reading_ || read_ended_ || finished_ || paused()) return;
   reading_ = true;
   read_started_ = std::chrono::steady_clock::now();  // (an idle wait counts as waiting)
   if (waited_long_ && server_side_ && plain && !close_queued_ && plain->next_layer().drained(msgs_read_, controls_read_)) {
-    char b;
-    ssize_t r = ::recv(lowest().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (!plain->next_layer().read_ahead()) {
       idle_wait_ = true;
       lowest().async_wait(Socket::wait_read, pooled([self = shared_from_this()](const error_code&) {
         self->idle_wait_ = false;

@@ -111,7 +111,8 @@ bool Listener::wanted() const {
 void Listener::pump() {
   if (!wanted()) return;
   accepting_ = true;
-  acc_.async_accept(engine_.io().get_executor(), [self = shared_from_this()](const error_code& ec, Socket sock) {
+  // The accept call fills in the peer's address: no getpeername per connection later.
+  acc_.async_accept(engine_.io().get_executor(), peer_, [self = shared_from_this()](const error_code& ec, Socket sock) {
     self->accepting_ = false;
     if (self->closed_) return;
     if (ec) {
@@ -145,15 +146,17 @@ void Listener::accepted(Socket sock) {
     --*live;
     if (auto l = weak.lock()) l->pump();
   });
-  if (cfg_.tls) return start_tls(std::move(sock), std::move(slot));
   Accepted a;
+  a.peer = peer_;
+  if (!local_.address().is_unspecified()) a.local = local_, a.local_known = true;
+  if (cfg_.tls) return start_tls(std::move(sock), std::move(slot), std::move(a));
   a.plain.emplace(std::move(sock));
   a.accepted_at = std::chrono::steady_clock::now();
   a.slot = std::move(slot);
   if (on_accept_) on_accept_(std::move(a));
 }
 
-void Listener::start_tls(Socket sock, std::shared_ptr<void> slot) {
+void Listener::start_tls(Socket sock, std::shared_ptr<void> slot, Accepted a) {
   struct Handshake {
     Handshake(Socket s, ssl::context& ctx, asio::io_context& io) : stream(std::move(s), ctx), timer(io) {}
     TlsSocket stream;
@@ -171,7 +174,8 @@ void Listener::start_tls(Socket sock, std::shared_ptr<void> slot) {
     });
   }
   auto self = shared_from_this();
-  hs->stream.async_handshake(ssl::stream_base::server, [self, hs, slot = std::move(slot)](const error_code& ec) mutable {
+  hs->stream.async_handshake(ssl::stream_base::server, [self, hs, slot = std::move(slot), peer = a.peer, local = a.local,
+                                                        local_known = a.local_known](const error_code& ec) mutable {
     hs->timer.cancel();
     --self->handshaking_;
     if (ec || self->closed_ || !hs->stream.next_layer().is_open()) {
@@ -181,6 +185,9 @@ void Listener::start_tls(Socket sock, std::shared_ptr<void> slot) {
       return self->pump();
     }
     Accepted a;
+    a.peer = peer;
+    a.local = local;
+    a.local_known = local_known;
     a.tls.emplace(std::move(hs->stream));
     a.tls_context = self->cfg_.tls;
     a.accepted_at = hs->started;

@@ -55,6 +55,10 @@ struct Accepted {
   std::optional<TlsSocket> tls;
   std::shared_ptr<boost::asio::ssl::context> tls_context;  // keep it alive as long as `tls`
   std::chrono::steady_clock::time_point accepted_at;       // for deadlines spanning TLS + more
+  // The peer's address, from accept() itself; our address, when the listener is bound to one
+  // (not a wildcard: then `local_known` is false and only getsockname tells).
+  boost::asio::ip::tcp::endpoint peer, local;
+  bool local_known = false;
   // Counts against ListenConfig::max_connections while held: keep it with the connection.
   std::shared_ptr<void> slot;
   Socket& socket() { return plain ? *plain : tls->next_layer(); }
@@ -116,13 +120,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
   bool bind(const boost::asio::ip::tcp::endpoint& ep, ListenError& err);
   bool wanted() const;
   void accepted(Socket sock);
-  void start_tls(Socket sock, std::shared_ptr<void> slot);
+  void start_tls(Socket sock, std::shared_ptr<void> slot, Accepted a);
   void back_off();
 
   Engine& engine_;
   ListenConfig cfg_;
   boost::asio::ip::tcp::acceptor acc_;
   boost::asio::ip::tcp::endpoint local_;
+  boost::asio::ip::tcp::endpoint peer_;  // filled by the accept in flight
   boost::asio::steady_timer retry_;
   AcceptHandler on_accept_;
   Demand demand_;

@@ -87,6 +87,27 @@ test("handshake data: path, query, request headers, response, ids, addresses", f
   server:close()
 end)
 
+test("addresses on a wildcard listener, and after the connection closed", function()
+  local server = net.ws.listen("0.0.0.0", 0)
+  local got = {}
+  local t = task.spawn(function()
+    local c = server:accept()
+    got.peer, got.loc = c:peer_addr(), c:local_addr()
+    c:close()
+    got.peer2, got.loc2 = c:peer_addr(), c:local_addr()
+    got.str = tostring(c)
+  end)
+  local ws = net.ws.connect("ws://127.0.0.1:" .. server.port .. "/")
+  t:join(5)
+  test.eq(got.peer, ws:local_addr())
+  test.eq(got.loc, "127.0.0.1:" .. server.port) -- the wildcard resolved to the address used
+  test.eq(got.peer2, got.peer)
+  test.eq(got.loc2, got.loc)
+  test.matches(got.str, "127.0.0.1:" .. server.port .. " %-> 127.0.0.1:%d+")
+  ws:close()
+  server:close()
+end)
+
 test("recv returns close entry then nil; server-initiated close", function()
   local server = net.ws.listen(0)
   local t = task.spawn(function()
@@ -239,6 +260,39 @@ test("a silent client never blocks accept (handshake timeout)", function()
   t:join(5)
   silent:set_timeout(3000)
   test.eq(silent:read(), nil) -- the server dropped the silent connection
+  server:close()
+end)
+
+test("handshake timeouts: each silent client dropped in turn, finished handshakes untouched", function()
+  local server = net.ws.listen(0, { handshake_timeout = 150 })
+  local ticks = 0
+  local ticker = task.spawn(function()
+    while true do task.sleep(0.02); ticks = ticks + 1 end
+  end)
+  local silent1 = net.tcp.connect("127.0.0.1", server.port)
+  task.sleep(0.05)
+  local accepted = {}
+  local t = task.spawn(function()
+    for i = 1, 2 do accepted[i] = server:accept(5000) end
+  end)
+  local ws1 = net.ws.connect(url(server))
+  local silent2 = net.tcp.connect("127.0.0.1", server.port)
+  task.sleep(0.05)
+  local ws2 = net.ws.connect(url(server))
+  t:join(5)
+  silent1:set_timeout(3000)
+  silent2:set_timeout(3000)
+  test.eq(silent1:read(), nil)
+  test.eq(silent2:read(), nil)
+  task.sleep(0.3) -- well past every deadline: the upgraded connections stay open
+  accepted[1]:send("one")
+  accepted[2]:send("two")
+  test.eq(ws1:recv().data, "one")
+  test.eq(ws2:recv().data, "two")
+  test.ok(ticks > 0, "the loop kept running")
+  ticker:cancel()
+  ws1:close()
+  ws2:close()
   server:close()
 end)
 

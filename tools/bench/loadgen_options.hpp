@@ -16,6 +16,7 @@ struct Options {
   double hold = 120.0;
   long count = 1000;  // bcast
   int rounds = 3;     // bcast
+  int threads = 1;    // bcast: threads, each owning a share of the connections
   bool http = false;  // hold: one HTTP GET / per connection, then idle keep-alive
 };
 
@@ -50,6 +51,7 @@ inline Options parse_options(int argc, char** argv, const char* program, std::in
     else if (a == "--hold") o.hold = std::atof(v);
     else if (a == "--count") o.count = std::atol(v);
     else if (a == "--rounds") o.rounds = std::atoi(v);
+    else if (a == "--threads") o.threads = std::atoi(v);
     else if (a == "--http") o.http = std::atoi(v) != 0;
     else die("unknown option " + a);
   }

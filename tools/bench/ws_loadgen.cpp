@@ -1,4 +1,4 @@
-// WebSocket load generator for `make bench` (one thread, one io_context, C++20 coroutines,
+// WebSocket load generator for `make bench` (one thread and io_context, `bcast` optionally more; C++20 coroutines,
 // Boost.Beast clients over plain TCP with TCP_NODELAY; path "/", no compression).
 //
 //   bench_ws_loadgen echo --port P [--conns 50] [--size 64] [--duration 4] [--warmup 0.5]
@@ -6,13 +6,14 @@
 //     are counted after the warm-up for DURATION seconds. Prints:
 //       msgs=<n> seconds=<s> rate=<msgs/s> conns=<c> size=<b>
 //
-//   bench_ws_loadgen bcast --port P [--conns 1000] [--count 1000] [--size 64] [--rounds 3]
-//     Opens CONNS connections (at most PARALLEL handshakes in flight) that all read. Then each
+//   bench_ws_loadgen bcast --port P [--conns 1000] [--count 1000] [--size 64] [--rounds 3] [--threads 1]
+//     Opens CONNS connections (at most PARALLEL handshakes in flight) that all read (THREADS
+//     threads, each owning every THREADS-th connection; frames parsed here, see below). Then each
 //     round: connection 0 sends the text "COUNT SIZE" (the server then broadcasts COUNT messages
 //     of SIZE bytes to every connection); the round ends when every connection has received
 //     its COUNT messages (sizes checked). Prints per round and then the best:
 //       round=<i> deliveries=<n> seconds=<s> rate=<deliveries/s>
-//       deliveries=<n> seconds=<s> rate=<best deliveries/s> median=<median rate> conns=<c>
+//       deliveries=<n> seconds=<s> rate=<best deliveries/s> median=<median rate> conns=<c> ... threads=<t>
 //
 //   bench_ws_loadgen hold --port P [--conns 10000] [--parallel 200] [--hold 120] [--size 64]
 //     Opens CONNS WebSocket connections (handshakes complete), prints "CONNECTED <n>", holds
@@ -41,6 +42,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +50,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "loadgen_options.hpp"
@@ -132,44 +135,120 @@ static int run_echo(const Options& o) {
 }
 
 // --- bcast -----------------------------------------------------------------------------------
+// The handshakes go through Beast; the broadcast frames are then read straight from the socket
+// and parsed here (header, length, opcode: a text or binary frame with FIN, unmasked, exactly
+// SIZE bytes, else the run dies): Beast's `async_read` per message (its read op, the UTF-8
+// check of every text payload, a `recv` per frame or two) cost more CPU per 4 KiB delivery than
+// the servers being measured, so one generator thread capped every server at the same rate.
+// Each connection waits with `async_wait(wait_read)` and then drains its socket into one
+// 256 KiB buffer per thread. --threads T: T threads, each with its own io_context and every
+// T-th connection.
+
+struct BcastThread;
+
+struct BcastConn {
+  ws_stream ws;
+  BcastThread* th;
+  unsigned char hdr[14];  // a frame header split across two reads
+  int hlen = 0;
+  unsigned long long left = 0;  // payload bytes of the current frame still to come
+  explicit BcastConn(asio::io_context& io, BcastThread* t) : ws(io), th(t) {}
+};
 
 struct BcastState {
-  std::vector<std::unique_ptr<ws_stream>> conns;
-  int next = 0;
-  int connected = 0;
-  long long received = 0;  // messages received by all connections, all rounds
-  long long target = 0;    // `received` at which the current round ends
+  std::vector<std::unique_ptr<BcastConn>> conns;
+  std::atomic<int> connected{0};
+  std::atomic<long long> received{0};  // messages received by all connections, all rounds
+  std::atomic<long long> target{0};    // `received` at which the current round ends
   int round = 0;
   clock_type::time_point t0;
   std::vector<double> rates;
   std::function<void()> start_round;
+  asio::io_context* io0 = nullptr;  // connection 0's thread: rounds start there
 };
 
-static asio::awaitable<void> bcast_reader(ws_stream& ws, const Options& o, BcastState& st) {
-  beast::flat_buffer in;
-  for (;;) {
-    auto [ec, n] = co_await ws.async_read(in, use_tuple);
-    if (ec) die("broadcast read: " + ec.message());
-    if (in.size() != o.size) die("broadcast message of " + std::to_string(in.size()) + " bytes");
-    in.consume(in.size());
-    if (++st.received == st.target) {
-      double s = std::chrono::duration<double>(clock_type::now() - st.t0).count();
-      long long n = static_cast<long long>(o.conns) * o.count;
-      st.rates.push_back(n / s);
-      std::printf("round=%d deliveries=%lld seconds=%.6f rate=%.0f\n", st.round, n, s, n / s);
-      std::fflush(stdout);
-      ++st.round;
-      asio::post(ws.get_executor(), st.start_round);
-    }
-  }
+struct BcastThread {
+  asio::io_context io{1};
+  std::vector<unsigned char> buf = std::vector<unsigned char>(256 * 1024);
+  int next = 0;  // the k-th of this thread's connections to connect next
+  BcastState* st = nullptr;
+  const Options* o = nullptr;
+};
+
+static void bcast_delivered(BcastState& st, const Options& o, long long k) {
+  long long t = st.target.load();
+  if (st.received.fetch_add(k) + k != t) return;
+  double s = std::chrono::duration<double>(clock_type::now() - st.t0).count();
+  long long n = static_cast<long long>(o.conns) * o.count;
+  st.rates.push_back(n / s);
+  std::printf("round=%d deliveries=%lld seconds=%.6f rate=%.0f\n", st.round, n, s, n / s);
+  std::fflush(stdout);
+  ++st.round;
+  asio::post(*st.io0, st.start_round);
 }
 
-static asio::awaitable<void> bcast_connector(tcp::endpoint ep, const Options& o, BcastState& st) {
-  while (st.next < o.conns) {
-    int i = st.next++;
-    co_await ws_connect(*st.conns[i], ep, i);
-    asio::co_spawn(co_await asio::this_coro::executor, bcast_reader(*st.conns[i], o, st), asio::detached);
-    if (++st.connected == o.conns) asio::post(co_await asio::this_coro::executor, st.start_round);
+// Parses `n` bytes of frames; returns the number of complete messages.
+static long long bcast_parse(BcastConn& c, const unsigned char* p, size_t n, size_t size) {
+  long long msgs = 0;
+  while (n > 0) {
+    if (c.left > 0) {
+      size_t k = static_cast<size_t>(std::min<unsigned long long>(c.left, n));
+      c.left -= k, p += k, n -= k;
+      if (c.left == 0) ++msgs;
+      continue;
+    }
+    while (n > 0 && c.hlen < 2) c.hdr[c.hlen++] = *p++, --n;
+    if (c.hlen < 2) break;
+    int len7 = c.hdr[1] & 0x7f;
+    int need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0);
+    while (n > 0 && c.hlen < need) c.hdr[c.hlen++] = *p++, --n;
+    if (c.hlen < need) break;
+    int op = c.hdr[0] & 0x0f;
+    if ((c.hdr[0] & 0xf0) != 0x80 || (op != 1 && op != 2) || (c.hdr[1] & 0x80))
+      die("broadcast: unexpected frame header " + std::to_string(c.hdr[0]) + " " + std::to_string(c.hdr[1]));
+    unsigned long long len = len7;
+    if (len7 >= 126) {
+      len = 0;
+      for (int i = 2; i < need; ++i) len = len << 8 | c.hdr[i];
+    }
+    if (len != size) die("broadcast message of " + std::to_string(len) + " bytes");
+    c.hlen = 0;
+    c.left = len;
+    if (len == 0) ++msgs;
+  }
+  return msgs;
+}
+
+static void bcast_wait(BcastConn& c) {
+  auto& sock = beast::get_lowest_layer(c.ws);
+  sock.async_wait(tcp::socket::wait_read, [&c, &sock](beast::error_code ec) {
+    if (ec) die("broadcast wait: " + ec.message());
+    BcastThread& th = *c.th;
+    long long msgs = 0;
+    for (;;) {
+      beast::error_code rec;
+      size_t n = sock.read_some(asio::buffer(th.buf), rec);
+      if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+      if (rec) die("broadcast read: " + rec.message());
+      msgs += bcast_parse(c, th.buf.data(), n, th.o->size);
+      if (n < th.buf.size()) break;  // drained (edge-triggered: a short read means empty)
+    }
+    if (msgs) bcast_delivered(*th.st, *th.o, msgs);
+    bcast_wait(c);
+  });
+}
+
+static asio::awaitable<void> bcast_connector(tcp::endpoint ep, const Options& o, BcastState& st, int threads,
+                                             BcastThread& th, int tid) {
+  // This thread's connections: tid, tid + threads, ...
+  for (;;) {
+    int i = tid + th.next++ * threads;
+    if (i >= o.conns) break;
+    BcastConn& c = *st.conns[i];
+    co_await ws_connect(c.ws, ep, i);
+    beast::get_lowest_layer(c.ws).non_blocking(true);
+    bcast_wait(c);
+    if (++st.connected == o.conns) asio::post(*st.io0, st.start_round);
   }
 }
 
@@ -180,33 +259,46 @@ static asio::awaitable<void> send_command(ws_stream& ws, std::string cmd) {
 }
 
 static int run_bcast(const Options& o) {
-  asio::io_context io(1);
+  int threads = std::max(1, std::min(o.threads, o.conns));
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), o.port);
   BcastState st;
-  for (int i = 0; i < o.conns; ++i) st.conns.push_back(std::make_unique<ws_stream>(io));
+  std::vector<std::unique_ptr<BcastThread>> ths;
+  for (int t = 0; t < threads; ++t) {
+    ths.push_back(std::make_unique<BcastThread>());
+    ths.back()->st = &st;
+    ths.back()->o = &o;
+  }
+  st.io0 = &ths[0]->io;
+  for (int i = 0; i < o.conns; ++i) st.conns.push_back(std::make_unique<BcastConn>(ths[i % threads]->io, ths[i % threads].get()));
   st.start_round = [&] {
     if (st.round == o.rounds) {
       std::vector<double> r = st.rates;
       std::sort(r.begin(), r.end());
       double med = r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
       long long n = static_cast<long long>(o.conns) * o.count;
-      std::printf("deliveries=%lld seconds=%.6f rate=%.0f median=%.0f conns=%d count=%ld size=%zu\n", n,
-                  n / r.back(), r.back(), med, o.conns, o.count, o.size);
+      std::printf("deliveries=%lld seconds=%.6f rate=%.0f median=%.0f conns=%d count=%ld size=%zu threads=%d\n", n,
+                  n / r.back(), r.back(), med, o.conns, o.count, o.size, threads);
       std::fflush(stdout);
       std::_Exit(0);
     }
-    st.target += static_cast<long long>(o.conns) * o.count;
     st.t0 = clock_type::now();
-    asio::co_spawn(io, send_command(*st.conns[0], std::to_string(o.count) + " " + std::to_string(o.size)),
+    st.target += static_cast<long long>(o.conns) * o.count;
+    asio::co_spawn(*st.io0, send_command(st.conns[0]->ws, std::to_string(o.count) + " " + std::to_string(o.size)),
                    asio::detached);
   };
-  for (int i = 0; i < std::min(o.parallel, o.conns); ++i) asio::co_spawn(io, bcast_connector(ep, o, st), asio::detached);
-  asio::steady_timer limit(io);  // a bound, whatever the server does
+  // Handshakes: PARALLEL connectors in all, shared among the threads (each connects its own).
+  int per = std::max(1, std::min(o.parallel, o.conns) / threads);
+  for (int t = 0; t < threads; ++t)
+    for (int j = 0; j < per; ++j) asio::co_spawn(ths[t]->io, bcast_connector(ep, o, st, threads, *ths[t], t), asio::detached);
+  asio::steady_timer limit(ths[0]->io);  // a bound, whatever the server does
   limit.expires_after(std::chrono::seconds(120));
   limit.async_wait([&](auto ec) {
     if (!ec) die("broadcast did not complete within 120 s");
   });
-  io.run();
+  std::vector<std::thread> run;
+  for (int t = 1; t < threads; ++t) run.emplace_back([&, t] { ths[t]->io.run(); });
+  ths[0]->io.run();
+  for (auto& r : run) r.join();
   return 0;
 }
 

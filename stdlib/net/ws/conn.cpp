@@ -1,5 +1,6 @@
-// net.ws connections: the read loop, the write queue, closing, keepalive, and every Beast
-// websocket operation (accept, handshake, read, write, ping, close) of net.ws: see ws/conn.hpp.
+// net.ws connections: the read loop, closing, keepalive, and the Beast websocket operations
+// (accept, handshake, read, ping, close) of net.ws: see ws/conn.hpp. The write side (frames,
+// the outgoing queue, gather writes) is in ws/conn_write.cpp.
 #include "stdlib/net/ws/conn.hpp"
 
 #include <boost/asio/post.hpp>
@@ -115,33 +116,6 @@ size_t opt_size(lua_State* L, int opts, const char* key, size_t def) {
 
 uint64_t next_free_id(Engine& e) { return registry(e).next_id++; }
 
-size_t frame_header(uint8_t* h, Kind kind, size_t n) {
-  h[0] = static_cast<uint8_t>(0x80 | (kind == kText ? 1 : 2));
-  if (n < 126) {
-    h[1] = static_cast<uint8_t>(n);
-    return 2;
-  }
-  if (n < 65536) {
-    h[1] = 126;
-    h[2] = static_cast<uint8_t>(n >> 8);
-    h[3] = static_cast<uint8_t>(n);
-    return 4;
-  }
-  h[1] = 127;
-  for (int i = 0; i < 8; ++i) h[2 + i] = static_cast<uint8_t>(static_cast<uint64_t>(n) >> (56 - 8 * i));
-  return 10;
-}
-
-SharedFrame make_frame(std::string_view payload, Kind kind) {
-  uint8_t h[10];
-  size_t hl = frame_header(h, kind, payload.size());
-  auto f = std::make_shared<std::string>();
-  f->reserve(hl + payload.size());
-  f->append(reinterpret_cast<const char*>(h), hl);
-  f->append(payload);
-  return {std::move(f), hl, kind};
-}
-
 void read_settings(lua_State* L, int opts, Settings& s) {
   s.max_message = opt_size(L, opts, "max_message", kDefaultMaxMessage);
   s.max_queue = opt_size(L, opts, "max_queue", kDefaultMaxQueue);
@@ -184,13 +158,15 @@ Conn::~Conn() {
   for (auto& m : wq_) unpin(m);
 }
 
-void Conn::note_request(const Request& req) {
-  std::string_view target(req.target().data(), req.target().size());
+void Conn::note_request(std::shared_ptr<const Request> req) {
+  std::string_view target(req->target().data(), req->target().size());
   auto q = target.find('?');
   path = std::string(target.substr(0, q));
   if (q != std::string_view::npos) query = std::string(target.substr(q + 1));
   url = std::string(target);
-  headers = collect_headers(req);
+  // The headers are collected (names lowered, repeats joined) only if the script asks.
+  headers.clear();
+  request_ = std::move(req);
 }
 
 void Conn::async_accept(std::shared_ptr<const Request> req, std::function<void(const error_code&)> done) {
@@ -258,10 +234,14 @@ void Conn::shutdown_send() {
 
 void Conn::note_addresses() {
   error_code ec;
-  auto p = lowest().remote_endpoint(ec);
-  if (!ec) peer = endpoint_string(p);
-  auto l = lowest().local_endpoint(ec);
-  if (!ec) local = endpoint_string(l);
+  if (!peer_known_) {
+    peer_ep_ = lowest().remote_endpoint(ec);
+    peer_known_ = !ec;
+  }
+  if (!local_known_) {
+    local_ep_ = lowest().local_endpoint(ec);
+    local_known_ = !ec;
+  }
 }
 
 // After a completed handshake: starts the read loop and keepalive.
@@ -308,53 +288,6 @@ void Conn::wait_for(const OpPtr& op) {
   read_loop();
 }
 
-void Conn::enqueue(OutMsg m) {
-  if (m.kind <= kBinary) {
-    wq_bytes_ += m.size();
-    if (raw_ && !m.framed) m.hdr_len = static_cast<uint8_t>(frame_header(m.hdr, m.kind, m.size()));
-  }
-  wq_.push_back(std::move(m));
-  pump();
-}
-
-// The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points
-// into its Lua string (argument 2 of ws:send): pin that string until the frame is written.
-void Conn::pin(Op* op) {
-  for (auto& m : wq_) {
-    if (m.op.get() != op || m.owned || m.ref != LUA_NOREF) continue;
-    lua_State* T = op->thread();
-    lua_pushvalue(T, 2);
-    m.ref = luaL_ref(T, LUA_REGISTRYINDEX);
-  }
-}
-
-// broadcast: queues without waiting; a client over its bound is closed with 1008.
-bool Conn::offer(const SharedFrame& f) {
-  if (!sendable()) return false;
-  size_t n = f.frame->size() - f.hdr_len;
-  if (!wq_.empty() && (wq_bytes_ + n > settings.max_queue || wq_.size() >= 65536)) {
-    drop_queue_and_close(1008, "send queue overflow");
-    return false;
-  }
-  OutMsg m{f.kind, 0, std::string_view(*f.frame).substr(f.hdr_len), f.frame, nullptr};
-  if (raw_) {
-    m.framed = true;
-    m.hdr_len = static_cast<uint8_t>(f.hdr_len);
-  }
-  wq_bytes_ += n;
-  wq_.push_back(std::move(m));
-  if (!writing_ && !pump_posted_) {
-    pump_posted_ = true;
-    asio::post(engine_.io(), pooled([self = shared_from_this()] {
-      self->pump_posted_ = false;
-      self->pump();
-    }));
-  }
-  return true;
-}
-
-// Sends a close frame (after queued messages) and completes the handshake, bounded by
-// close_timeout. `op` (optional) is resumed when the connection is closed.
 void Conn::start_close(uint16_t code, std::string reason, const OpPtr& op) {
   if (op) {
     if (finished_) return op->resume([](lua_State* L) { lua_pushboolean(L, 1); });
@@ -408,16 +341,15 @@ void Conn::push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t cod
 // with an empty buffer there; a client's may hold frames that followed the 101 response.)
 // Once our close frame is being written, Beast's close reads the peer's answer itself.
 // Only for a connection that looks idle (new, or its last message came after a long wait):
-// on a busy one the next input is usually there already, and the check (a recv with
-// MSG_PEEK) would be one more syscall per message.
+// on a busy one the next input is usually there already. The check reads what is there into
+// the layer's small read-ahead buffer (wslayer::Layer::read_ahead), which Beast's read takes
+// first: it costs a syscall only when nothing is there (as Beast's own first read would).
 void Conn::read_loop() {
   if (reading_ || read_ended_ || finished_ || paused()) return;
   reading_ = true;
   read_started_ = std::chrono::steady_clock::now();  // (an idle wait counts as waiting)
   if (waited_long_ && server_side_ && plain && !close_queued_ && plain->next_layer().drained(msgs_read_, controls_read_)) {
-    char b;
-    ssize_t r = ::recv(lowest().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (!plain->next_layer().read_ahead()) {
       idle_wait_ = true;
       lowest().async_wait(Socket::wait_read, pooled([self = shared_from_this()](const error_code&) {
         self->idle_wait_ = false;
@@ -563,122 +495,6 @@ void Conn::end_reading(uint16_t code, std::string reason, bool clean) {
   // Delivered by finish(), which always follows, once the state is final.
 }
 
-namespace {
-constexpr size_t kMaxIov = 64;                   // buffers per gather write (Asio's own limit)
-constexpr size_t kMaxGather = 256u * 1024;       // bytes per gather write, beyond the first frame
-}  // namespace
-
-// Our own frames at the front of the queue, as many as one gather write takes.
-void Conn::write_frames() {
-  asio::const_buffer* iov = iov_inline_;
-  size_t cap = std::size(iov_inline_);
-  size_t n = 0, frames = 0, bytes = 0;
-  for (auto it = wq_.begin(); it != wq_.end() && it->kind <= kBinary; ++it) {
-    size_t need = it->framed ? 1 : 2;
-    size_t len = it->hdr_len + it->size();
-    if (frames && (n + need > kMaxIov || bytes + len > kMaxGather)) break;
-    if (n + need > cap) {
-      if (!iov_heap_) iov_heap_ = std::make_unique<asio::const_buffer[]>(kMaxIov);
-      if (iov != iov_heap_.get()) std::copy(iov, iov + n, iov_heap_.get());
-      iov = iov_heap_.get();
-      cap = kMaxIov;
-    }
-    if (it->framed) {
-      iov[n++] = asio::const_buffer(it->data.data() - it->hdr_len, len);
-    } else {
-      iov[n++] = asio::const_buffer(it->hdr, it->hdr_len);
-      if (it->size()) iov[n++] = asio::const_buffer(it->data.data(), it->size());
-    }
-    ++frames;
-    bytes += len;
-  }
-  batch_ = frames;
-  auto self = shared_from_this();
-  auto done = pooled([self](const error_code& ec, size_t) { self->on_written(ec); });
-  std::span<const asio::const_buffer> bufs(iov, n);
-  if (plain)
-    plain->next_layer().async_write_frames(bufs, std::move(done));
-  else
-    tls->next_layer().async_write_frames(bufs, std::move(done));
-}
-
-void Conn::pump() {
-  if (writing_ || wq_.empty() || finished_) return;
-  writing_ = true;
-  OutMsg& m = wq_.front();
-  if (raw_ && m.kind <= kBinary) return write_frames();
-  auto self = shared_from_this();
-  auto done = pooled([self](const error_code& ec, size_t = 0) { self->on_written(ec); });
-  visit([&](auto& ws) {
-    switch (m.kind) {
-      case kText:
-      case kBinary:
-        ws.text(m.kind == kText);
-        ws.async_write(asio::buffer(m.data.data(), m.data.size()), done);
-        break;
-      case kPing:
-        ws.async_ping(websocket::ping_data(m.data.data(), m.data.size()), done);
-        break;
-      case kPong:
-        ws.async_pong(websocket::ping_data(m.data.data(), m.data.size()), done);
-        break;
-      case kClose: {
-        close_started_ = true;
-        websocket::close_reason cr(m.code);
-        cr.reason.assign(m.data.data(), m.data.size());
-        ws.async_close(cr, done);
-        break;
-      }
-    }
-  });
-}
-
-// A frame leaves the queue: a pinned sender string may be collected now.
-void Conn::unpin(OutMsg& m) {
-  if (m.ref != LUA_NOREF && !engine_.closing()) luaL_unref(engine_.L(), LUA_REGISTRYINDEX, m.ref);
-  m.ref = LUA_NOREF;
-}
-
-void Conn::on_written(const error_code& ec) {
-  writing_ = false;
-  if (wq_.empty()) return;
-  if (size_t frames = std::exchange(batch_, 0)) {
-    // Our gather write: every frame in it was written, or the connection is over.
-    frames = std::min(frames, wq_.size());
-    std::vector<OpPtr> done;
-    for (size_t i = 0; i < frames; ++i) {
-      OutMsg m = std::move(wq_.front());
-      wq_.pop_front();
-      unpin(m);
-      wq_bytes_ -= m.size();
-      if (m.op) done.push_back(std::move(m.op));
-    }
-    if (wq_.empty()) iov_heap_.reset();
-    if (ec) {
-      for (auto& op : done) fail_closed(op, ec == asio::error::operation_aborted ? "" : error_text(ec));
-      return write_failed(ec);
-    }
-    for (auto& op : done) op->resume();
-    return pump();
-  }
-  OutMsg m = std::move(wq_.front());
-  wq_.pop_front();
-  unpin(m);
-  if (m.kind <= kBinary) wq_bytes_ -= m.size();
-  if (m.kind == kClose) {
-    // Closing handshake complete (or failed): the read loop ends with `closed`.
-    if (!read_ended_) end_close_handshake(ec);
-    linger();
-    return finish(kClosed, "connection closed");
-  }
-  if (ec) {
-    if (m.op) fail_closed(m.op, ec == asio::error::operation_aborted ? "" : error_text(ec));
-    return write_failed(ec);
-  }
-  if (m.op) m.op->resume();
-  pump();
-}
-
 // Our close (async_close) is done: the peer's answer, or why there is none.
 void Conn::end_close_handshake(const error_code& ec) {
   if (!ec) {
@@ -692,50 +508,6 @@ void Conn::end_close_handshake(const error_code& ec) {
     return end_reading(pc.code, std::move(pc.reason), false);
   }
   end_reading(1006, finished_ ? "connection closed" : error_text(ec), false);
-}
-
-// `op` (a send, ping or pong) cannot complete: the connection is closed.
-void Conn::fail_closed(const OpPtr& op, std::string_view why) {
-  std::string msg = std::string(op->what()) + ": WebSocket is closed";
-  if (!why.empty()) msg += " (" + std::string(why) + ")";
-  op->fail(kClosed, msg);
-}
-
-// Fails every queued frame (none is being written).
-void Conn::fail_queue(std::string_view why) {
-  for (auto& m : wq_) {
-    unpin(m);
-    if (m.op) fail_closed(m.op, why);
-  }
-  wq_.clear();
-  wq_bytes_ = 0;
-}
-
-// A data, ping or pong frame could not be written: the connection is over, and the queued
-// frames fail. The read side tells how it ended (the peer's close frame may still be in our
-// input), bounded by close_timeout; if it is not reading, the connection ends now.
-void Conn::write_failed(const error_code& ec) {
-  if (finished_) return;
-  close_queued_ = true;
-  fail_queue(ec == asio::error::operation_aborted ? "" : error_text(ec));
-  if (!reading_) return abort(1006, "write failed: " + error_text(ec));
-  if (!close_timer_) arm_close_timer();
-}
-
-void Conn::drop_queue_and_close(uint16_t code, const char* reason) {
-  // Keeps the frames being written; drops the rest.
-  size_t keep = in_flight();
-  while (wq_.size() > keep) {
-    OutMsg m = std::move(wq_.back());
-    wq_.pop_back();
-    unpin(m);
-    if (m.kind <= kBinary) wq_bytes_ -= m.size();
-    if (m.op) fail_closed(m.op, "send queue overflow");
-  }
-  // If the peer never reads our close frame (a full TCP window: what a slow consumer has),
-  // close_timeout ends the connection; its close entry then tells why we closed it.
-  if (!close_queued_) dropped_ = {code, reason};
-  start_close(code, reason, nullptr);
 }
 
 void Conn::finish(std::string_view code, std::string_view message) {

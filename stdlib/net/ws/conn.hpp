@@ -183,8 +183,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   // Identity and handshake data.
   uint64_t id = 0;
-  std::string peer, local, protocol, path, query, url;
-  Headers headers;  // server: request headers; client: response headers
+  std::string protocol, path, query, url;
+  Headers headers;  // client: response headers (server: see request_headers)
   int status = 101;
   bool accepted = false;  // server side: handed to the script (accept(), upgrade())
   std::weak_ptr<Group> group;  // the client group it belongs to, if any
@@ -200,9 +200,23 @@ class Conn : public std::enable_shared_from_this<Conn> {
   uint16_t close_code() const { return close_code_; }
   const std::string& close_reason() const { return close_reason_; }
 
+  // Addresses ("ip:port"; empty if unknown), formatted when asked.
+  std::string peer_addr() const { return peer_known_ ? endpoint_string(peer_ep_) : std::string(); }
+  std::string local_addr() const { return local_known_ ? endpoint_string(local_ep_) : std::string(); }
+  // Asks the socket (getpeername, getsockname) for what is not known yet.
   void note_addresses();
-  // Sets path, query, url and headers from a request.
-  void note_request(const Request& req);
+  // Server side: the addresses the listener knows already (the peer's from accept()).
+  void set_addresses(const tcp::endpoint& peer, const tcp::endpoint* local) {
+    peer_ep_ = peer, peer_known_ = true;
+    if (local) local_ep_ = *local, local_known_ = true;
+  }
+  // Sets path, query and url from a request, and keeps it for request_headers.
+  void note_request(std::shared_ptr<const Request> req);
+  // Server: the request headers (collected from the request on first use); client: `headers`.
+  const Headers& request_headers() {
+    if (request_) headers = collect_headers(*std::exchange(request_, nullptr));
+    return headers;
+  }
 
   // Opening handshakes (the stream, plain or tls, is set). `done` gets the result; on success
   // call start(). Server: answers `req` with 101 (Sec-WebSocket-Protocol = `protocol` if set).
@@ -310,6 +324,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool close_queued_ = false;
   bool close_started_ = false;  // our close frame handed to Beast
   bool peer_closed_ = false;    // the peer's close frame was read
+  bool peer_known_ = false, local_known_ = false;
+  std::shared_ptr<const Request> request_;  // until request_headers() collects its headers
+  tcp::endpoint peer_ep_, local_ep_;
   bool finished_ = false;
   std::vector<OpPtr> close_waiters_;
   std::unique_ptr<asio::steady_timer> close_timer_;

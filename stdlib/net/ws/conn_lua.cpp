@@ -127,12 +127,12 @@ int ws_set_timeout(lua_State* L) {
 }
 
 int ws_peer_addr(lua_State* L) {
-  push_sv(L, check_ws(L)->peer);
+  push_sv(L, check_ws(L)->peer_addr());
   return 1;
 }
 
 int ws_local_addr(lua_State* L) {
-  push_sv(L, check_ws(L)->local);
+  push_sv(L, check_ws(L)->local_addr());
   return 1;
 }
 
@@ -143,7 +143,7 @@ int ws_is_open(lua_State* L) {
 
 int ws_tostring(lua_State* L) {
   Conn* c = check_ws(L);
-  lua_pushfstring(L, "ws.conn #%d (%s -> %s%s)", (int)c->id, c->local.c_str(), c->peer.c_str(),
+  lua_pushfstring(L, "ws.conn #%d (%s -> %s%s)", (int)c->id, c->local_addr().c_str(), c->peer_addr().c_str(),
                   c->finished() ? ", closed" : "");
   return 1;
 }
@@ -185,7 +185,7 @@ int ws_index(lua_State* L) {
     }
     if (lua_getfield(L, -1, "headers") != LUA_TTABLE) {
       lua_pop(L, 1);
-      push_headers(L, c->headers);
+      push_headers(L, c->request_headers());
       lua_pushvalue(L, -1);
       lua_setfield(L, -3, "headers");
     }

@@ -9,7 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -146,12 +149,46 @@ class Layer {
     if (!state_) return next_.async_read_some(b, std::forward<Handler>(h));
     auto ex = asio::get_associated_executor(h, get_executor());
     auto alloc = asio::get_associated_allocator(h);
+    if (state_->ahead_len || state_->ahead_err) {  // what read_ahead() got comes first
+      State& st = *state_;
+      size_t n = asio::buffer_copy(b, asio::buffer(st.ahead + st.ahead_off, st.ahead_len - st.ahead_off));
+      error_code ec;
+      if (n) {
+        st.ahead_off = static_cast<uint8_t>(st.ahead_off + n);
+        if (st.ahead_off == st.ahead_len) st.ahead_len = st.ahead_off = 0;
+        st.in.advance(b, n);
+      } else {
+        ec = st.ahead_err < 0 ? error_code(asio::error::eof) : error_code(st.ahead_err, boost::system::system_category());
+        st.ahead_err = 0;
+      }
+      asio::post(ex, asio::bind_allocator(alloc, [h = std::forward<Handler>(h), ec, n]() mutable { std::move(h)(ec, n); }));
+      return;
+    }
     next_.async_read_some(
         b, asio::bind_allocator(alloc, asio::bind_executor(ex, [st = state_, b, h = std::forward<Handler>(h)](
                                                                    const error_code& ec, size_t n) mutable {
                                  st->in.advance(b, n);
                                  std::move(h)(ec, n);
                                })));
+  }
+  // Plain sockets, after track_frames, with nothing in Beast's buffer (drained): reads what is
+  // there without waiting, into a small buffer that the next async_read_some hands over first
+  // (bytes, EOF or the error), so looking costs no extra syscall when input is there. False:
+  // nothing yet (EAGAIN), nothing kept: wait for input (without a read buffer) and read then.
+  bool read_ahead() {
+    State& st = *state_;
+    ssize_t r = ::recv(lowest_layer().native_handle(), st.ahead, sizeof st.ahead, MSG_DONTWAIT);
+    if (r > 0) {
+      st.ahead_len = static_cast<uint8_t>(r);
+      st.ahead_off = 0;
+    } else if (r == 0) {
+      st.ahead_err = -1;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return false;
+    } else if (errno != EINTR) {
+      st.ahead_err = errno;
+    }
+    return true;
   }
   // Nothing received is left unread in Beast's buffer: `messages` and `controls` handed over.
   bool drained(uint64_t messages, uint64_t controls) const {
@@ -262,6 +299,9 @@ class Layer {
     FrameCursor cursor;  // what was written
     FrameCursor in;      // what was read
     uint16_t answer_code = 0;
+    uint8_t ahead_len = 0, ahead_off = 0;  // read_ahead's bytes in `ahead`, and how many were taken
+    int ahead_err = 0;                     // read_ahead found EOF (-1) or this errno
+    uint8_t ahead[32];
     bool beast_busy = false;  // a write_some of Beast's in flight
     bool raw_busy = false;    // one of our frame writes in flight
     Layer* owner = nullptr;   // null once the layer is destroyed

@@ -39,8 +39,15 @@ int listen_spec_gc(lua_State* L) { return gc_object<ListenSpec>(L, kListenSpecTy
 class Server : public std::enable_shared_from_this<Server> {
  public:
   Server(Engine& e, std::shared_ptr<Listener> l, std::shared_ptr<UpgradeOptions> o)
-      : engine_(e), listener_(std::move(l)), opts_(std::move(o)), handshake_timeout_ms_(opts_->handshake_timeout_ms) {}
-  ~Server() { close(); }
+      : engine_(e),
+        listener_(std::move(l)),
+        opts_(std::move(o)),
+        handshake_timeout_ms_(opts_->handshake_timeout_ms),
+        deadline_timer_(e.io()) {}
+  ~Server() {
+    close();
+    for (Handshake* h = head_; h; h = h->next) h->linked = false, h->owner = nullptr;
+  }
 
   // The listener's handlers hold `this`: it never calls them once closed, and ~Server closes it.
   void start() {
@@ -95,32 +102,87 @@ class Server : public std::enable_shared_from_this<Server> {
   }
 
  private:
+  // One handshake in progress. handshake_timeout: instead of a timer per connection, the
+  // handshakes are linked in accept order, which is their deadline order (one timeout for all),
+  // and one timer per server waits for the oldest.
   struct Handshake {
     beast::flat_buffer buf{16 * 1024 + 1024};
     http::request_parser<http::empty_body> parser;
-    std::unique_ptr<asio::steady_timer> timer;
+    std::chrono::steady_clock::time_point deadline;
+    Handshake* prev = nullptr;  // the list of the server's handshakes (while linked)
+    Handshake* next = nullptr;
+    bool linked = false;
+    bool expired = false;
+    Conn* conn = nullptr;  // valid while linked (the handshake's callbacks hold the Conn)
+    Server* owner = nullptr;
+    Handshake() = default;
+    Handshake(const Handshake&) = delete;
+    Handshake& operator=(const Handshake&) = delete;
+    ~Handshake() {
+      if (linked && owner) owner->unlink(this);  // (every path calls handshake_done first)
+    }
   };
 
   // A connection from the listener (TLS: that handshake is done): read the upgrade request,
   // then upgrade, all within what is left of handshake_timeout.
   void start_handshake(Accepted&& a) {
-    auto c = a.tls ? adopt(engine_, std::move(*a.tls), std::move(a.tls_context), opts_->settings)
-                   : adopt(engine_, std::move(*a.plain), opts_->settings);
+    auto c = a.tls ? adopt(engine_, std::move(*a.tls), std::move(a.tls_context), opts_->settings, &a)
+                   : adopt(engine_, std::move(*a.plain), opts_->settings, &a);
     ++handshaking_;
     auto hs = std::make_shared<Handshake>();
     hs->parser.header_limit(16 * 1024);
-    hs->timer = std::make_unique<asio::steady_timer>(engine_.io());
     if (handshake_timeout_ms_ != kForever) {
-      hs->timer->expires_at(a.accepted_at + std::chrono::milliseconds(handshake_timeout_ms_));
-      hs->timer->async_wait([c](const error_code& ec) {
-        if (!ec) c->abort();  // a client that never finishes its handshake
-      });
+      hs->deadline = a.accepted_at + std::chrono::milliseconds(handshake_timeout_ms_);
+      hs->conn = c.get();
+      hs->owner = this;
+      link(hs.get());
     }
     read_request(c, hs);
   }
 
+  void link(Handshake* h) {
+    h->prev = tail_;
+    (tail_ ? tail_->next : head_) = h;
+    tail_ = h;
+    h->linked = true;
+    if (!deadline_armed_) arm_deadline();
+  }
+  void unlink(Handshake* h) {
+    if (!h->linked) return;
+    (h->prev ? h->prev->next : head_) = h->next;
+    (h->next ? h->next->prev : tail_) = h->prev;
+    h->prev = h->next = nullptr;
+    h->linked = false;
+    h->conn = nullptr;
+  }
+
+  // Aborts the connections whose handshake is past its deadline (each then ends through its
+  // read's failure, handshake_done unlinking it); waits for the next deadline.
+  void arm_deadline() {
+    auto now = std::chrono::steady_clock::now();
+    Handshake* h = head_;
+    while (h && h->deadline <= now) {
+      Handshake* next = h->next;
+      if (!h->expired) {
+        h->expired = true;
+        h->conn->abort();  // a client that never finishes its handshake
+      }
+      h = next;
+    }
+    deadline_armed_ = h != nullptr;
+    if (!h) return;
+    deadline_timer_.expires_at(h->deadline);
+    std::weak_ptr<Server> weak = weak_from_this();
+    deadline_timer_.async_wait([weak](const error_code& ec) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->deadline_armed_ = false;
+      if (!ec && self->head_) self->arm_deadline();
+    });
+  }
+
   void handshake_done(const std::shared_ptr<Handshake>& hs) {
-    hs->timer->cancel();
+    unlink(hs.get());
     --handshaking_;
     listener_->pump();
   }
@@ -183,6 +245,10 @@ class Server : public std::enable_shared_from_this<Server> {
   std::shared_ptr<UpgradeOptions> opts_;  // with the server's group
   int64_t handshake_timeout_ms_;
   std::deque<std::shared_ptr<Conn>> ready_;
+  Handshake* head_ = nullptr;  // handshakes in progress, oldest first (see Handshake)
+  Handshake* tail_ = nullptr;
+  asio::steady_timer deadline_timer_;
+  bool deadline_armed_ = false;
   OpPtr waiter_;
   bool closed_ = false;
   size_t handshaking_ = 0;

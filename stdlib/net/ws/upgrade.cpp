@@ -25,7 +25,7 @@ struct OptionsBox {
 
 // Whether the request's Origin may connect: the origins function, the origins list, or by
 // default the same origin as the Host (requests without Origin, from non-browsers, may).
-bool origin_allowed(const Conn& c, const Request& req, const UpgradeOptions& o) {
+bool origin_allowed(Conn& c, const Request& req, const UpgradeOptions& o) {
   auto origin = req[http::field::origin];
   if (o.origin_fn != LUA_NOREF) {
     lua_State* L = o.engine->L();
@@ -40,9 +40,9 @@ bool origin_allowed(const Conn& c, const Request& req, const UpgradeOptions& o) 
     lua_setfield(L, -2, "path");
     push_sv(L, c.query);
     lua_setfield(L, -2, "query");
-    push_headers(L, c.headers);
+    push_headers(L, c.request_headers());
     lua_setfield(L, -2, "headers");
-    push_sv(L, c.peer);
+    push_sv(L, c.peer_addr());
     lua_setfield(L, -2, "peer");
     bool ok = false;
     if (lua_pcall(L, 2, 1, 0) == LUA_OK) {
@@ -141,19 +141,22 @@ std::shared_ptr<UpgradeOptions> read_upgrade_options(lua_State* L, int idx, cons
   return out;
 }
 
-std::shared_ptr<Conn> adopt(Engine& e, Socket&& s, const Settings& settings) {
+std::shared_ptr<Conn> adopt(Engine& e, Socket&& s, const Settings& settings, const Accepted* from) {
   auto c = std::make_shared<Conn>(e, true);
   c->settings = settings;
   c->plain.emplace(std::move(s));
+  if (from) c->set_addresses(from->peer, from->local_known ? &from->local : nullptr);
   c->note_addresses();
   return c;
 }
 
-std::shared_ptr<Conn> adopt(Engine& e, TlsSocket&& s, std::shared_ptr<ssl::context> ctx, const Settings& settings) {
+std::shared_ptr<Conn> adopt(Engine& e, TlsSocket&& s, std::shared_ptr<ssl::context> ctx, const Settings& settings,
+                            const Accepted* from) {
   auto c = std::make_shared<Conn>(e, true);
   c->settings = settings;
   c->tls_context = std::move(ctx);
   c->tls.emplace(std::move(s));
+  if (from) c->set_addresses(from->peer, from->local_known ? &from->local : nullptr);
   c->note_addresses();
   return c;
 }
@@ -162,7 +165,7 @@ void async_upgrade(std::shared_ptr<Conn> c, std::shared_ptr<const Request> req, 
                    UpgradeDone done) {
   Engine& e = *o->engine;
   if (c->finished()) return fail_later(e, c, std::move(done));
-  c->note_request(*req);
+  c->note_request(req);
   if (!websocket::is_upgrade(*req))
     return reject(c, http::status::upgrade_required, "This is a WebSocket endpoint: upgrade required\n", true,
                   std::move(done));

@@ -65,9 +65,11 @@ int upgrade(lua_State* L, TlsSocket&& s, const std::shared_ptr<ssl::context>& ct
             const std::shared_ptr<const UpgradeOptions>& o);
 
 // --- The C++ step underneath (used by net.ws.listen's server, which bounds it itself). ---
-// A server-side connection around an accepted stream (handshake not done yet).
-std::shared_ptr<Conn> adopt(Engine& e, Socket&& s, const Settings& settings);
-std::shared_ptr<Conn> adopt(Engine& e, TlsSocket&& s, std::shared_ptr<ssl::context> ctx, const Settings& settings);
+// A server-side connection around an accepted stream (handshake not done yet). `from`: the
+// listener's Accepted, whose addresses spare the getpeername/getsockname.
+std::shared_ptr<Conn> adopt(Engine& e, Socket&& s, const Settings& settings, const Accepted* from = nullptr);
+std::shared_ptr<Conn> adopt(Engine& e, TlsSocket&& s, std::shared_ptr<ssl::context> ctx, const Settings& settings,
+                            const Accepted* from = nullptr);
 
 struct Refusal {
   int status = 0;      // the HTTP status answered (0: no answer, the connection failed)

@@ -106,7 +106,10 @@ md=$(cat <<MD
 ## WebSocket at scale: broadcast and handshakes
 
 Measured $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg) (shared machine).
-**Broadcast**: one load generator (\`bench_ws_loadgen bcast\`, one thread, Beast clients) opens
+**Broadcast**: one load generator (\`bench_ws_loadgen bcast\`, one thread; Beast handshakes, then
+the frames read straight from each socket, drained into one 256 KiB buffer and parsed by the
+generator itself: Beast's per-message \`async_read\` and UTF-8 check had made the generator the
+bottleneck at 4 KiB, capping all three servers at about the same rate) opens
 N clients; each round one client asks for COUNT messages of SIZE bytes and the server
 broadcasts them to every client (COUNT × N = $(fmt_int "$WSS_DELIV") deliveries per round); a round ends
 when every client has them all. Cells: median deliveries/s over $WSS_RUNS runs (each the median

@@ -100,7 +100,7 @@ struct OutMsg {
   int ref = LUA_NOREF;
   bool framed = false;
   uint8_t hdr_len = 0;
-  uint8_t hdr[10];
+  uint8_t hdr[10] = {};
   size_t size() const { return data.size(); }
 };
 

@@ -8,7 +8,10 @@
 // kPoolClassBytes of free blocks, the rest goes back to malloc. Larger blocks go to malloc.
 #include <boost/asio/bind_allocator.hpp>
 #include <cstddef>
+#include <functional>
 #include <new>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace mw {
@@ -46,6 +49,13 @@ struct PoolAllocator {
     return true;
   }
 };
+
+// Hash containers whose nodes come from the pool (one node made and freed per connection or
+// task is otherwise a malloc/free pair each).
+template <class K, class V>
+using PoolMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<K>, PoolAllocator<std::pair<const K, V>>>;
+template <class K>
+using PoolSet = std::unordered_set<K, std::hash<K>, std::equal_to<K>, PoolAllocator<K>>;
 
 // A completion handler whose operation state (Asio's, Beast's) is allocated from the pool.
 template <class Handler>

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/lua.hpp"
+#include "runtime/pool.hpp"
 
 namespace mw {
 
@@ -128,7 +129,7 @@ class Scheduler {
   uint64_t next_id_ = 1;
   uint64_t switches_ = 0;
   // Unfinished tasks by their thread: coroutine.* must know a task's thread when it sees one.
-  std::unordered_map<lua_State*, Task*> live_;
+  PoolMap<lua_State*, Task*> live_;
   // Failed tasks nobody joined yet: checked once the running task yields (Node's
   // unhandled-rejection rule), so a spawn followed by a join in the same turn is not reported.
   std::vector<Task*> unhandled_;

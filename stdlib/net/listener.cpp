@@ -142,10 +142,13 @@ void Listener::accepted(Socket sock) {
   ++*live_;
   // The slot counts the connection until its owner lets it go; then accepting may resume.
   std::weak_ptr<Listener> weak = weak_from_this();
-  std::shared_ptr<void> slot(nullptr, [live = live_, weak](void*) {
-    --*live;
-    if (auto l = weak.lock()) l->pump();
-  });
+  std::shared_ptr<void> slot(
+      nullptr,
+      [live = live_, weak](void*) {
+        --*live;
+        if (auto l = weak.lock()) l->pump();
+      },
+      PoolAllocator<void>());
   Accepted a;
   a.peer = peer_;
   if (!local_.address().is_unspecified()) a.local = local_, a.local_known = true;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <ranges>
 #include <span>
 #include <unordered_set>
 
@@ -85,7 +86,7 @@ struct Registry {
   uint64_t hook = 0;
   uint64_t idle_hook = 0;
   uint64_t next_id = 1;  // ids of connections outside any group
-  std::unordered_set<Conn*> conns;
+  PoolSet<Conn*> conns;
 };
 
 Registry& registry(Engine& e) { return e.state<Registry>(); }
@@ -518,12 +519,12 @@ void Conn::finish(std::string_view code, std::string_view message) {
   if (ping_timer_) ping_timer_->cancel();
   // Pending writers (not the one in flight: Beast completes it with an error).
   // (the frames in flight stay where they are: a gather write points into them)
-  std::deque<OutMsg> pending;
+  std::vector<OutMsg> pending;  // (a std::deque allocates even when empty)
   while (wq_.size() > in_flight()) {
-    pending.push_front(std::move(wq_.back()));
+    pending.push_back(std::move(wq_.back()));
     wq_.pop_back();
   }
-  for (auto& m : pending) {
+  for (auto& m : std::ranges::reverse_view(pending)) {
     unpin(m);
     if (m.op) fail_closed(m.op);
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/lua.hpp"
+#include "runtime/pool.hpp"
 
 namespace mw {
 class Engine;
@@ -57,7 +58,7 @@ class Group : public std::enable_shared_from_this<Group> {
 
   Engine& engine_;
   int table_ref_ = LUA_NOREF;  // registry: id -> conn userdata (published, maybe closed since)
-  std::unordered_map<uint64_t, std::shared_ptr<Conn>> live_;
+  PoolMap<uint64_t, std::shared_ptr<Conn>> live_;
   std::vector<uint64_t> dead_;
   uint64_t next_id_ = 1;
 };

@@ -129,7 +129,7 @@ class Server : public std::enable_shared_from_this<Server> {
     auto c = a.tls ? adopt(engine_, std::move(*a.tls), std::move(a.tls_context), opts_->settings, &a)
                    : adopt(engine_, std::move(*a.plain), opts_->settings, &a);
     ++handshaking_;
-    auto hs = std::make_shared<Handshake>();
+    auto hs = std::allocate_shared<Handshake>(PoolAllocator<Handshake>());
     hs->parser.header_limit(16 * 1024);
     if (handshake_timeout_ms_ != kForever) {
       hs->deadline = a.accepted_at + std::chrono::milliseconds(handshake_timeout_ms_);
@@ -201,7 +201,7 @@ class Server : public std::enable_shared_from_this<Server> {
           return self->handshake_done(hs);
         }
         if (ec) return self->bad_request(c, hs);
-        auto req = std::make_shared<const Request>(hs->parser.release());
+        std::shared_ptr<const Request> req = std::allocate_shared<Request>(PoolAllocator<Request>(), hs->parser.release());
         async_upgrade(c, std::move(req), self->opts_, [self, hs](std::shared_ptr<Conn> c, const Refusal&) {
           self->handshake_done(hs);
           if (!c) return;
@@ -312,13 +312,14 @@ int server_local_addr(lua_State* L) {
 }
 
 int server_index(lua_State* L) {
+  // Methods first: an accept loop looks up server.accept for every connection.
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   Server* s = check_server(L);
   std::string_view key = to_sv(L, 2);
   if (key == "port") return lua_pushinteger(L, s->local().port()), 1;
   if (key == "host") return lua_pushstring(L, s->local().address().to_string().c_str()), 1;
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
+  lua_pushnil(L);
   return 1;
 }
 

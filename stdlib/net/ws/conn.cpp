@@ -56,7 +56,7 @@ bool valid_close_code(unsigned code) {
 // The strings of every message table ("type", "data", the kinds), referenced from the Lua
 // registry: pushing them that way skips Lua's lookup of a C string (hash and compare).
 struct MsgStrings {
-  int type = LUA_NOREF, data = LUA_NOREF;
+  int type = LUA_NOREF, data = LUA_NOREF, code = LUA_NOREF, reason = LUA_NOREF, clean = LUA_NOREF;
   int kinds[std::size(kKindNames)] = {};
 };
 
@@ -77,6 +77,9 @@ const MsgStrings& msg_strings(lua_State* L) {
   };
   s.type = ref("type");
   s.data = ref("data");
+  s.code = ref("code");
+  s.reason = ref("reason");
+  s.clean = ref("clean");
   for (size_t i = 0; i < std::size(kKindNames); ++i) s.kinds[i] = ref(kKindNames[i]);
   return s;
 }
@@ -327,12 +330,15 @@ void Conn::push_msg(lua_State* L, Kind kind, std::string_view data, uint16_t cod
   push_sv(L, data);
   lua_rawset(L, -3);
   if (kind == kClose) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k.code);
     lua_pushinteger(L, code);
-    lua_setfield(L, -2, "code");
+    lua_rawset(L, -3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k.reason);
     push_sv(L, data);
-    lua_setfield(L, -2, "reason");
+    lua_rawset(L, -3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, k.clean);
     lua_pushboolean(L, clean);
-    lua_setfield(L, -2, "clean");
+    lua_rawset(L, -3);
   }
 }
 

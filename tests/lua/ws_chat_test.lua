@@ -31,6 +31,31 @@ test("chat server: SIGINT closes connected clients with 1001", function()
   test.eq(h:wait(10), "exit 130")
 end, { timeout = 30 })
 
+-- The handshake deadline timer (one per server) must not keep a closed server's process alive:
+-- with an hour's handshake_timeout a SIGTERM'd server would otherwise wait out the hour.
+test("SIGTERM after a handshake ends the server at once (its handshake timer is released)", function()
+  local dir = cli.proc.tmpdir()
+  cli.proc.write_file(dir .. "/s.lua", [[
+    local server = net.ws.listen(0, { handshake_timeout = 3600 * 1000 }) -- (milliseconds)
+    print(server.port)
+    io.stdout:flush()
+    while true do
+      local c = server:accept()
+      task.spawn(function()
+        c:send("hello")
+        while c:recv() do end
+      end)
+    end
+  ]])
+  local h = cli.start({ dir .. "/s.lua" })
+  assert(cli.wait_for(function() return h:out():match("^%d+\n") end, 10), h:err())
+  local ws = net.ws.connect("ws://127.0.0.1:" .. h:out():match("^(%d+)") .. "/")
+  test.eq(ws:recv().data, "hello")
+  ws:close()
+  h:signal("TERM")
+  test.eq(h:wait(20), "exit 143", h:err())
+end, { timeout = 40 })
+
 test("a script that ends without closing its WebSocket still exits (the peer sees 1001)", function()
   local server = net.ws.listen(0)
   local seen = task.spawn(function()

@@ -87,6 +87,7 @@ class Server : public std::enable_shared_from_this<Server> {
     listener_->close();
     for (auto& c : ready_) c->start_close(1001, "server closing", nullptr);
     ready_.clear();
+    release_deadline_timer();
   }
 
   // On shutdown a waiting accept is left to the task cancellation that follows (it then ends
@@ -99,6 +100,7 @@ class Server : public std::enable_shared_from_this<Server> {
     if (!shutting_down) waiter_.reset();
     ready_.clear();
     group().close_all(1001, "server closing");
+    release_deadline_timer();
   }
 
  private:
@@ -185,6 +187,13 @@ class Server : public std::enable_shared_from_this<Server> {
     unlink(hs.get());
     --handshaking_;
     listener_->pump();
+    release_deadline_timer();
+  }
+
+  // A waiting timer keeps the event loop (and so the process) alive: once the server is closed
+  // it waits only while handshakes are still in flight (a SIGTERM'd server exits at once).
+  void release_deadline_timer() {
+    if (closed_ && !head_ && deadline_armed_) deadline_timer_.cancel();
   }
 
   void read_request(std::shared_ptr<Conn> c, std::shared_ptr<Handshake> hs) {

@@ -94,6 +94,9 @@ struct Registry {
 
 Registry& registry(Engine& e) { return e.state<Registry>(); }
 
+// The read buffer a busy connection keeps between messages (Beast prepares ~1.5 KB).
+constexpr size_t kKeptReadBuffer = 4096;
+
 // Open connections read in the background, which keeps the event loop busy. So that a script
 // that simply ends without closing its connections still exits, a full garbage collection runs
 // whenever the last task has finished (engine idle hook): connections nothing can reach any
@@ -399,8 +402,11 @@ void Conn::on_read(const error_code& ec) {
     rq_.push_back({kind, 0, true, std::string(static_cast<const char*>(d.data()), d.size())});
   }
   // reading_ stayed set while the reader ran (inline): no new read could start on rbuf_.
+  // The buffer goes back when this connection may wait idle next (read_loop then waits without
+  // one) or after a large message; a busy one keeps its small buffer, which Beast's next read
+  // would otherwise allocate again at once (a malloc/free pair per message).
   rbuf_.clear();
-  rbuf_.shrink_to_fit();
+  if (waited_long_ || rbuf_.capacity() > kKeptReadBuffer) rbuf_.shrink_to_fit();
   reading_ = false;
   if (!handed_over) return read_loop();
   // The task that got this message has likely just replied: reading again right now would

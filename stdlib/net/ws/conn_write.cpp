@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <span>
 
@@ -171,7 +172,7 @@ void Conn::on_written(const error_code& ec) {
   if (size_t frames = std::exchange(batch_, 0)) {
     // Our gather write: every frame in it was written, or the connection is over.
     frames = std::min(frames, wq_.size());
-    std::vector<OpPtr> done;
+    boost::container::small_vector<OpPtr, 8> done;  // (no allocation for the usual few)
     for (size_t i = 0; i < frames; ++i) {
       OutMsg m = std::move(wq_.front());
       wq_.pop_front();

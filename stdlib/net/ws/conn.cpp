@@ -53,8 +53,9 @@ bool valid_close_code(unsigned code) {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
-// The strings of every message table ("type", "data", the kinds), referenced from the Lua
-// registry: pushing them that way skips Lua's lookup of a C string (hash and compare).
+// The strings of every message table ("type", "data", the kinds; a close message's "code",
+// "reason", "clean"), referenced from the Lua registry: pushing them that way skips Lua's
+// lookup of a C string (hash and compare).
 struct MsgStrings {
   int type = LUA_NOREF, data = LUA_NOREF, code = LUA_NOREF, reason = LUA_NOREF, clean = LUA_NOREF;
   int kinds[std::size(kKindNames)] = {};

@@ -180,3 +180,51 @@ test("lingering close: a client still sending an oversized message reads 1009, t
   end
   server:close()
 end)
+
+-- ws:send hands a frame straight to the socket when nothing is queued; a frame the socket takes
+-- only in part (the raw client below does not read yet) has its rest written before any later
+-- frame, while the sender waits and other tasks run.
+test("a frame the socket takes in part is finished first; the sender waits, others run", function()
+  local big = string.rep(string.char(table.unpack((function()
+    local t = {}
+    for i = 0, 255 do t[#t + 1] = i end
+    return t
+  end)())), 64 * 1024) -- 16 MiB, every byte value
+  local server = net.ws.listen(0)
+  local seen = {}
+  proc.serve(server, function(ws)
+    ws:send("first")
+    local sender = task.spawn(function() ws:send(big, "binary") end)
+    task.yield()
+    seen.queued = ws:stats().queued_bytes -- what the socket did not take at once
+    local ticks, stop = 0, false
+    task.spawn(function()
+      while not stop do
+        task.sleep(0.005)
+        ticks = ticks + 1
+      end
+    end)
+    ws:send("after")
+    task.join(sender)
+    stop = true
+    seen.ticks = ticks
+    ws:recv()
+  end)
+  local c = raw_client(server.port)
+  c:set_timeout(10000)
+  test.eq(c:read_exactly(7), "\x81\x05first")
+  task.sleep(0.2)
+  test.eq(c:read_exactly(10), "\x82\x7f" .. string.pack(">I8", #big))
+  test.ok(c:read_exactly(#big) == big, "the large frame arrived whole")
+  test.eq(c:read_exactly(7), "\x81\x05after")
+  for _ = 1, 500 do
+    if seen.ticks then break end
+    task.sleep(0.01)
+  end
+  test.ok(seen.queued > 0 and seen.queued < #big, "queued " .. tostring(seen.queued))
+  test.ok(seen.ticks > 5, "a timer ticked while the sender waited: " .. tostring(seen.ticks))
+  c:write(frame(0x88, string.pack(">I2", 1000)))
+  test.eq(read_close(c), 1000)
+  c:close()
+  server:close()
+end)

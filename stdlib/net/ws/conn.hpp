@@ -235,6 +235,12 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   // --- writing ---
   void enqueue(OutMsg m);
+  // ws:send's frame straight to the socket, without waiting, when nothing is queued or being
+  // written (plain server connections without compression): the bytes written of its
+  // `frame_size`. All: sent. 0: send it the usual way (enqueue). Some: enqueue_rest.
+  size_t write_now(Kind kind, std::string_view data, size_t& frame_size);
+  // The frame of `data` from byte `from` on (the rest of a write_now), sent for `op`.
+  void enqueue_rest(Kind kind, std::string_view data, size_t from, const OpPtr& op);
   size_t queued_bytes() const { return wq_bytes_; }
   // The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points
   // into its Lua string (argument 2 of ws:send): pin that string until the frame is written.

@@ -34,6 +34,12 @@ int ws_send(lua_State* L) {
   if (data.size() > c->settings.max_message && kind <= kBinary)
     raisef(L, "EMSGSIZE", "send: message of %d bytes is larger than max_message", (int)data.size());
   lua_settop(L, 2);
+  // Nothing queued: the socket usually takes the whole frame at once, and the task goes on
+  // without waiting for a write completion.
+  size_t frame_size = 0, written = c->write_now(kind, data, frame_size);
+  if (written == frame_size) return complete_now(L, 0);
+  if (written > 0)
+    return suspend(L, "send", c->timeout_ms, [&](const OpPtr& op) { c->enqueue_rest(kind, data, written, op); });
   // No copy: the frame points into the string argument, kept on this coroutine's stack while
   // it waits (see OutMsg).
   return suspend(L, "send", c->timeout_ms, [&](const OpPtr& op) {

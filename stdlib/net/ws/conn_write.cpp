@@ -52,6 +52,27 @@ void Conn::enqueue(OutMsg m) {
   pump();
 }
 
+size_t Conn::write_now(Kind kind, std::string_view data, size_t& frame_size) {
+  uint8_t h[10];
+  size_t hl = frame_header(h, kind, data.size());
+  frame_size = hl + data.size();
+  if (!raw_ || !plain || kind > kBinary || writing_ || !wq_.empty() || !sendable()) return 0;
+  iovec iov[2] = {{h, hl}, {const_cast<char*>(data.data()), data.size()}};
+  return plain->next_layer().write_now(iov, data.empty() ? 1 : 2);
+}
+
+void Conn::enqueue_rest(Kind kind, std::string_view data, size_t from, const OpPtr& op) {
+  uint8_t h[10];
+  size_t hl = frame_header(h, kind, data.size());
+  auto rest = std::make_shared<std::string>();
+  if (from < hl) rest->append(reinterpret_cast<const char*>(h) + from, hl - from);
+  rest->append(data.substr(from < hl ? 0 : from - hl));
+  OutMsg m = owned_msg(kind, 0, std::move(rest));
+  m.framed = true;  // (hdr_len 0: what is left is written as is)
+  m.op = op;
+  enqueue(std::move(m));
+}
+
 // The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points
 // into its Lua string (argument 2 of ws:send): pin that string until the frame is written.
 void Conn::pin(Op* op) {

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -189,6 +190,20 @@ class Layer {
       st.ahead_err = errno;
     }
     return true;
+  }
+  // Plain sockets, after track_frames: whole frames of ours (`iov`, as async_write_frames takes
+  // them) written without waiting, when no write of either kind is in flight: the bytes the
+  // kernel took (0 also when it would block, or on an error, which the asynchronous write that
+  // follows then reports). The caller writes the rest, if any, before anything else.
+  size_t write_now(const iovec* iov, size_t n) {
+    if (!state_ || state_->beast_busy || state_->raw_busy || !state_->cursor.at_boundary()) return 0;
+    msghdr m{};
+    m.msg_iov = const_cast<iovec*>(iov);
+    m.msg_iovlen = n;
+    ssize_t r;
+    do r = ::sendmsg(lowest_layer().native_handle(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r > 0 ? static_cast<size_t>(r) : 0;
   }
   // Nothing received is left unread in Beast's buffer: `messages` and `controls` handed over.
   bool drained(uint64_t messages, uint64_t controls) const {

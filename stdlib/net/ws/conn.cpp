@@ -188,10 +188,16 @@ void Conn::async_accept(std::shared_ptr<const Request> req, std::function<void(c
   }
   visit([&](auto& ws) {
     apply_compression(ws, settings.compression, true);
-    ws.set_option(websocket::stream_base::decorator([proto = protocol](websocket::response_type& res) {
-      res.set(http::field::server, "moonwire");
-      if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
-    }));
+    // Without a subprotocol the decorator captures nothing (it fits Beast's small buffer).
+    if (protocol.empty())
+      ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(http::field::server, "moonwire");
+      }));
+    else
+      ws.set_option(websocket::stream_base::decorator([proto = protocol](websocket::response_type& res) {
+        res.set(http::field::server, "moonwire");
+        res.set(http::field::sec_websocket_protocol, proto);
+      }));
     ws.async_accept(*req, [req, done = std::move(done)](const error_code& ec) { done(ec); });
   });
 }

@@ -51,7 +51,8 @@ namespace websocket = boost::beast::websocket;
 using error_code = boost::system::error_code;
 using PlainWs = websocket::stream<wslayer::Layer<Socket>>;  // Socket: see connect.hpp
 using TlsWs = websocket::stream<wslayer::Layer<ssl::stream<Socket>>>;
-using Request = http::request<http::empty_body>;
+// The upgrade request; its fields from the pool (a handshake parses and frees several).
+using Request = http::request<http::empty_body, http::basic_fields<PoolAllocator<char>>>;
 
 inline constexpr const char* kWsType = "moonwire.ws.conn";
 inline constexpr size_t kDefaultMaxMessage = 64u * 1024 * 1024;

@@ -40,10 +40,11 @@ void Group::push_table(lua_State* L) {
     table_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, table_ref_);
-  for (uint64_t id : std::exchange(dead_, {})) {
+  for (uint64_t id : dead_) {
     lua_pushnil(L);
     lua_rawseti(L, -2, static_cast<lua_Integer>(id));
   }
+  dead_.clear();  // (keeps its capacity: no allocation per connection that comes and goes)
 }
 
 template <class F>

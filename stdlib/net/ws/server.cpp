@@ -109,7 +109,7 @@ class Server : public std::enable_shared_from_this<Server> {
   // and one timer per server waits for the oldest.
   struct Handshake {
     beast::flat_buffer buf{16 * 1024 + 1024};
-    http::request_parser<http::empty_body> parser;
+    http::request_parser<http::empty_body, PoolAllocator<char>> parser;
     std::chrono::steady_clock::time_point deadline;
     Handshake* prev = nullptr;  // the list of the server's handshakes (while linked)
     Handshake* next = nullptr;

@@ -228,3 +228,30 @@ test("a frame the socket takes in part is finished first; the sender waits, othe
   c:close()
   server:close()
 end)
+
+-- The sender of a frame written in part stops waiting (timeout) and drops its string: the rest
+-- still goes out whole, from the string kept for the frame.
+test("a send that times out after a partial write still finishes its frame", function()
+  local n = 16 * 1024 * 1024
+  local server = net.ws.listen(0)
+  local result
+  proc.serve(server, function(ws)
+    ws:set_timeout(50)
+    local ok, err = pcall(function() ws:send(string.rep("ab", n // 2) .. "", "binary") end)
+    result = ok and "sent" or err.code
+    collectgarbage()
+    collectgarbage()
+    ws:set_timeout(5000)
+    ws:recv()
+  end)
+  local c = raw_client(server.port)
+  c:set_timeout(10000)
+  task.sleep(0.3)
+  test.eq(result, "ETIMEDOUT")
+  test.eq(c:read_exactly(10), "\x82\x7f" .. string.pack(">I8", n))
+  test.ok(c:read_exactly(n) == string.rep("ab", n // 2), "the frame arrived whole")
+  c:write(frame(0x88, string.pack(">I2", 1000)))
+  test.eq(read_close(c), 1000)
+  c:close()
+  server:close()
+end)

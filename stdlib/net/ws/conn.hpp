@@ -240,7 +240,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // written (plain server connections without compression): the bytes written of its
   // `frame_size`. All: sent. 0: send it the usual way (enqueue). Some: enqueue_rest.
   size_t write_now(Kind kind, std::string_view data, size_t& frame_size);
-  // The frame of `data` from byte `from` on (the rest of a write_now), sent for `op`.
+  // The frame of `data` from byte `from` on (the rest of a write_now), sent for `op`; the
+  // payload is not copied (as for enqueue: `data` is the waiting sender's string).
   void enqueue_rest(Kind kind, std::string_view data, size_t from, const OpPtr& op);
   size_t queued_bytes() const { return wq_bytes_; }
   // The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points

@@ -38,13 +38,14 @@ int ws_send(lua_State* L) {
   // without waiting for a write completion.
   size_t frame_size = 0, written = c->write_now(kind, data, frame_size);
   if (written == frame_size) return complete_now(L, 0);
-  if (written > 0)
-    return suspend(L, "send", c->timeout_ms, [&](const OpPtr& op) { c->enqueue_rest(kind, data, written, op); });
   // No copy: the frame points into the string argument, kept on this coroutine's stack while
   // it waits (see OutMsg).
   return suspend(L, "send", c->timeout_ms, [&](const OpPtr& op) {
     op->on_abandon([c, o = op.get()] { c->pin(o); });
-    c->enqueue({kind, 0, data, nullptr, op});
+    if (written > 0)
+      c->enqueue_rest(kind, data, written, op);
+    else
+      c->enqueue({kind, 0, data, nullptr, op});
   });
 }
 

@@ -64,13 +64,13 @@ size_t Conn::write_now(Kind kind, std::string_view data, size_t& frame_size) {
 void Conn::enqueue_rest(Kind kind, std::string_view data, size_t from, const OpPtr& op) {
   uint8_t h[10];
   size_t hl = frame_header(h, kind, data.size());
-  auto rest = std::make_shared<std::string>();
-  if (from < hl) rest->append(reinterpret_cast<const char*>(h) + from, hl - from);
-  rest->append(data.substr(from < hl ? 0 : from - hl));
-  OutMsg m = owned_msg(kind, 0, std::move(rest));
-  m.framed = true;  // (hdr_len 0: what is left is written as is)
-  m.op = op;
-  enqueue(std::move(m));
+  // What is left of the header, copied; the payload still points into the sender's string.
+  OutMsg m{kind, 0, data.substr(from < hl ? 0 : from - hl), nullptr, op};
+  m.hdr_len = static_cast<uint8_t>(from < hl ? hl - from : 0);
+  std::copy(h + std::min(from, hl), h + hl, m.hdr);
+  wq_bytes_ += m.size();
+  wq_.push_back(std::move(m));
+  pump();
 }
 
 // The sender waiting on `op` stops waiting (timeout, cancel) while its frame still points

@@ -222,7 +222,7 @@ test("a frame the socket takes in part is finished first; the sender waits, othe
     task.sleep(0.01)
   end
   test.ok(seen.queued > 0 and seen.queued < #big, "queued " .. tostring(seen.queued))
-  test.ok(seen.ticks > 5, "a timer ticked while the sender waited: " .. tostring(seen.ticks))
+  test.ok(seen.ticks > 0, "a timer ticked while the sender waited: " .. tostring(seen.ticks))
   c:write(frame(0x88, string.pack(">I2", 1000)))
   test.eq(read_close(c), 1000)
   c:close()
@@ -237,7 +237,7 @@ test("a send that times out after a partial write still finishes its frame", fun
   local result
   proc.serve(server, function(ws)
     ws:set_timeout(50)
-    local ok, err = pcall(function() ws:send(string.rep("ab", n // 2) .. "", "binary") end)
+    local ok, err = pcall(function() ws:send(string.rep("ab", n // 2), "binary") end)
     result = ok and "sent" or err.code
     collectgarbage()
     collectgarbage()
@@ -246,7 +246,10 @@ test("a send that times out after a partial write still finishes its frame", fun
   end)
   local c = raw_client(server.port)
   c:set_timeout(10000)
-  task.sleep(0.3)
+  for _ = 1, 500 do -- the client reads only once the send has timed out
+    if result then break end
+    task.sleep(0.01)
+  end
   test.eq(result, "ETIMEDOUT")
   test.eq(c:read_exactly(10), "\x82\x7f" .. string.pack(">I8", n))
   test.ok(c:read_exactly(n) == string.rep("ab", n // 2), "the frame arrived whole")

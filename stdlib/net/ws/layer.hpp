@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "runtime/pool.hpp"
 #include "stdlib/net/connect.hpp"
@@ -196,6 +197,7 @@ class Layer {
   // kernel took (0 also when it would block, or on an error, which the asynchronous write that
   // follows then reports). The caller writes the rest, if any, before anything else.
   size_t write_now(const iovec* iov, size_t n) {
+    static_assert(std::is_same_v<Next, Socket>, "raw bytes on a TLS stream would bypass TLS");
     if (!state_ || state_->beast_busy || state_->raw_busy || !state_->cursor.at_boundary()) return 0;
     msghdr m{};
     m.msg_iov = const_cast<iovec*>(iov);
